@@ -7,3 +7,12 @@ export interface Store {
   /** Flushes what is buffered and releases connections and files. Safe to call twice. */
   close(): Promise<void>;
 }
+
+/** What a store factory gets besides its URL. */
+export interface StoreContext {
+  /** Where embedded stores keep their files when their URL names no path. */
+  dataDir: string;
+  logger: import('pino').Logger;
+  /** Connection string for `azure:<container>` artifact stores. */
+  azureConnectionString?: string;
+}
