@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The README's test command: installs the real servers the suites need when they are missing
+# (Debian packages, as root), installs npm dependencies when absent, runs every suite with the
+# servers required, and ends with one plain line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]} (Debian packages the test suites run against)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "cannot install ${need[*]}: not root and no sudo; install them and run again" >&2; exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Debian starts these as system services on install; the suites start their own on free ports.
+  for svc in redis-server nats-server postgresql; do
+    $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+[ -d node_modules ] || npm ci
+
+export MERIDIAN_REQUIRE_SERVICES=1
+report=$(mktemp -t meridian-vitest-XXXXXX.json)
+status=0
+npm test -- --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node -e '
+  const fs = require("node:fs");
+  let r = {};
+  try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch {}
+  const passed = r.numPassedTests ?? 0;
+  const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0) + (r.success === false && !r.numFailedTests && !r.numFailedTestSuites ? 1 : 0);
+  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$report"
+rm -f "$report"
+exit "$status"
