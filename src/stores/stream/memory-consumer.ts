@@ -1,0 +1,178 @@
+/**
+ * A consumer of the embedded stream. Messages are handed out only when the iterator asks, so
+ * nothing is prefetched: first deliveries go in topic order, due redeliveries go first, and at
+ * most `maxInFlight` messages of a durable name are unacked at once.
+ */
+
+import type { DurableState, MemoryTopic, PendingDelivery, StoredMessage } from './memory-topic.js';
+import type { Consumer, StreamMessage } from './port.js';
+import { type DeadLetterSource, deadLetterReason, exhausted, validateDelay } from './rules.js';
+
+export type DeadLetterSink = (source: DeadLetterSource) => void;
+
+export class MemoryConsumer implements Consumer {
+  private closed = false;
+  private readonly closing: Promise<void>;
+  private wakeOnClose: () => void = () => {};
+
+  constructor(
+    private readonly topic: MemoryTopic,
+    private readonly durable: DurableState,
+    private readonly deadLetter: DeadLetterSink,
+    private readonly onClose: (consumer: MemoryConsumer) => void,
+  ) {
+    this.closing = new Promise((resolve) => {
+      this.wakeOnClose = resolve;
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<StreamMessage> {
+    try {
+      for (;;) {
+        const message = await this.take();
+        if (!message) return;
+        yield message;
+      }
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Stops handing out messages; unacked ones are redelivered after their ack wait. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeOnClose();
+    this.onClose(this);
+  }
+
+  private async take(): Promise<StreamMessage | null> {
+    while (!this.closed) {
+      const now = Date.now();
+      const message = this.redeliver(now) ?? this.deliverNext(now);
+      if (message) return message;
+      await this.waitForWork(now);
+    }
+    return null;
+  }
+
+  /** The lowest-seq pending message whose ack wait or nak delay is over, dead-lettering exhausted ones. */
+  private redeliver(now: number): StreamMessage | undefined {
+    const { pending, options } = this.durable;
+    for (;;) {
+      let seq = Number.POSITIVE_INFINITY;
+      for (const [s, p] of pending) if (p.dueAt <= now && s < seq) seq = s;
+      const delivery = pending.get(seq);
+      if (!delivery) return undefined;
+      const stored = this.topic.at(seq);
+      if (stored && !exhausted(delivery.deliveries, options.maxDeliver)) {
+        delivery.deliveries++;
+        delivery.dueAt = now + options.ackWaitMs;
+        this.sweepIfLast(stored, delivery);
+        return this.wrap(stored, delivery);
+      }
+      pending.delete(seq);
+      if (stored) this.moveToDeadLetter(stored, delivery.deliveries, 'timeout');
+    }
+  }
+
+  private deliverNext(now: number): StreamMessage | undefined {
+    const { durable, topic } = this;
+    if (durable.pending.size >= durable.options.maxInFlight) return undefined;
+    durable.nextSeq = Math.max(durable.nextSeq, topic.firstSeq);
+    const stored = durable.nextSeq <= topic.lastSeq ? topic.at(durable.nextSeq) : undefined;
+    if (!stored) return undefined;
+    durable.nextSeq++;
+    const delivery = { deliveries: 1, dueAt: now + durable.options.ackWaitMs };
+    durable.pending.set(stored.seq, delivery);
+    this.sweepIfLast(stored, delivery);
+    return this.wrap(stored, delivery);
+  }
+
+  /**
+   * A last allowed delivery that times out is dead-lettered when its ack wait ends, even if
+   * nobody asks for the next message, as the NATS consumer does when the server redelivers it.
+   */
+  private sweepIfLast(stored: StoredMessage, delivery: PendingDelivery): void {
+    if (!exhausted(delivery.deliveries, this.durable.options.maxDeliver)) return;
+    const deliveries = delivery.deliveries;
+    const timer = setTimeout(() => {
+      const { pending } = this.durable;
+      const p = pending.get(stored.seq);
+      if (this.closed || p !== delivery || p.deliveries !== deliveries || p.dueAt > Date.now()) return;
+      pending.delete(stored.seq);
+      this.moveToDeadLetter(stored, deliveries, 'timeout');
+    }, this.durable.options.ackWaitMs);
+    timer.unref();
+  }
+
+  private async waitForWork(now: number): Promise<void> {
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const p of this.durable.pending.values()) nextDue = Math.min(nextDue, p.dueAt);
+    let timer: NodeJS.Timeout | undefined;
+    const due =
+      nextDue === Number.POSITIVE_INFINITY
+        ? new Promise<void>(() => {})
+        : new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, Math.max(1, nextDue - now));
+          });
+    await Promise.race([this.topic.nextChange(), this.closing, due]);
+    clearTimeout(timer);
+  }
+
+  private moveToDeadLetter(stored: StoredMessage, deliveries: number, how: 'nak' | 'timeout'): void {
+    const { name, ackWaitMs } = this.durable.options;
+    this.deadLetter({
+      topic: this.topic.name,
+      consumer: name,
+      key: stored.key,
+      data: stored.data,
+      headers: stored.headers,
+      seq: stored.seq,
+      deliveries,
+      reason: deadLetterReason(how, deliveries, ackWaitMs),
+    });
+    this.topic.changed();
+  }
+
+  private wrap(stored: StoredMessage, delivery: PendingDelivery): StreamMessage {
+    const { pending } = this.durable;
+    const deliveryCount = delivery.deliveries;
+    let settled = false;
+    const current = (): PendingDelivery | undefined => {
+      const p = pending.get(stored.seq);
+      return p === delivery && p.deliveries === deliveryCount ? p : undefined;
+    };
+    return {
+      topic: this.topic.name,
+      key: stored.key,
+      data: stored.data.slice(),
+      id: stored.id,
+      headers: { ...stored.headers },
+      seq: stored.seq,
+      deliveryCount,
+      ack: async () => {
+        if (settled) return;
+        settled = true;
+        if (pending.get(stored.seq) === delivery) {
+          pending.delete(stored.seq);
+          this.topic.changed();
+        }
+      },
+      nak: async (delayMs?: number) => {
+        const delay = validateDelay(delayMs);
+        if (settled) return;
+        settled = true;
+        const p = current();
+        if (!p) return;
+        if (exhausted(p.deliveries, this.durable.options.maxDeliver)) {
+          pending.delete(stored.seq);
+          this.moveToDeadLetter(stored, p.deliveries, 'nak');
+          return;
+        }
+        p.dueAt = Date.now() + delay;
+        this.topic.changed();
+      },
+    };
+  }
+}
