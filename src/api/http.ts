@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import { MeridianError, toMeridianError } from '../core/errors.js';
 import { newUuid } from '../core/ids.js';
@@ -18,14 +18,15 @@ export interface HttpServerOptions {
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines go out at debug from observeRequests; info stays quiet on a busy server.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => newUuid(),
     // Lets SIGTERM finish in-flight requests but close idle keep-alive sockets at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
-  observeRequests(app, options.metrics);
+  observeRequests(app, options.metrics, options.isAccepting);
   app.setErrorHandler((err, request, reply) => {
     const error = fromFastifyError(err);
     if (error.httpStatus >= 500) request.log.error({ err }, 'request failed');
@@ -50,7 +51,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   return app;
 }
 
-function observeRequests(app: FastifyInstance, registry: Registry): void {
+function observeRequests(app: FastifyInstance, registry: Registry, isAccepting: () => boolean): void {
   const duration = new Histogram({
     name: 'meridian_http_request_duration_seconds',
     help: 'HTTP request latency by method, route and status',
@@ -59,12 +60,15 @@ function observeRequests(app: FastifyInstance, registry: Registry): void {
     registers: [registry],
   });
   app.addHook('onResponse', async (request, reply) => {
-    reply.header('x-request-id', request.id);
     const route = request.routeOptions.url ?? 'unmatched';
-    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const seconds = reply.elapsedTime / 1000;
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, seconds }, 'request');
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // A keep-alive socket would hold shutdown open: requests that finish while draining close theirs.
+    if (!isAccepting()) reply.header('connection', 'close');
   });
 }
 

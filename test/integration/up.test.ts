@@ -14,7 +14,13 @@ function healthCheck(address: string): Promise<string> {
   const proto = loadProto('grpc/health/v1/health.proto') as unknown as {
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
   };
-  const client = new proto.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  const client = new proto.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    check: (
+      req: { service: string },
+      opts: grpc.CallOptions,
+      cb: (err: grpc.ServiceError | null, res: { status: string }) => void,
+    ) => void;
+  };
   return new Promise((resolve, reject) => {
     client.check({ service: '' }, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res: { status: string }) => {
       client.close();

@@ -28,9 +28,7 @@ export interface WriteLatestResult {
 }
 
 /** One feature of one entity as read: a missing entity or feature is NOT_FOUND, never a zero. */
-export type FeatureRead =
-  | { status: 'PRESENT'; value: FeatureValue }
-  | { status: 'NOT_FOUND'; value: null };
+export type FeatureRead = { status: 'PRESENT'; value: FeatureValue } | { status: 'NOT_FOUND'; value: null };
 
 /** What getMany answers for one entity key, in the order the keys were asked for. */
 export interface OnlineRead {
@@ -49,7 +47,11 @@ export interface OnlineStore extends Store {
    * Stores each row unless the store already holds a newer event time for the same view and entity
    * (an equal event time overwrites). Atomic per entity, also under concurrent writers.
    */
-  writeLatest(view: string, rows: readonly OnlineRow[], options?: WriteLatestOptions): Promise<WriteLatestResult>;
+  writeLatest(
+    view: string,
+    rows: readonly OnlineRow[],
+    options?: WriteLatestOptions,
+  ): Promise<WriteLatestResult>;
   /** Reads N entity keys x M features of one view in one round trip. */
   getMany(view: string, entityKeys: readonly string[], features: readonly string[]): Promise<OnlineRead[]>;
   /** Removes every row of a view (when a view is deleted or rebuilt). */

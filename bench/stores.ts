@@ -1,0 +1,249 @@
+/**
+ * Online store read benchmark: the adapters' getMany next to a raw baseline on the same data in the
+ * same run (a raw lmdb get loop, a raw ioredis pipeline of HMGET), both decoding the same values.
+ * Warms up, alternates adapter and raw rounds, and reports the median round.
+ */
+import { rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Redis } from 'ioredis';
+import { open } from 'lmdb';
+import { decodeValue } from '../src/stores/online/codec.js';
+import { openLmdbOnlineStore } from '../src/stores/online/lmdb.js';
+import type { FeatureValue, OnlineRow, OnlineStore } from '../src/stores/online/port.js';
+import { openRedisOnlineStore } from '../src/stores/online/redis.js';
+import { startRedis, tempStoreDir } from '../test/helpers/servers.js';
+
+const ENTITIES = 1000;
+const FEATURES = Array.from({ length: 10 }, (_, j) => `f${j}`);
+const VIEW = 'bench';
+const PAIRS = 15;
+const ROUND_MS = 120;
+const WARMUP_MS = 300;
+
+type Op = () => unknown;
+
+function featureValues(i: number): Record<string, FeatureValue> {
+  return {
+    f0: i * 0.5,
+    f1: BigInt(i) * 1_000_003n,
+    f2: `user-${i}`,
+    f3: i % 2 === 0,
+    f4: [i, i / 3, -i],
+    f5: 1 / (i + 1),
+    f6: BigInt(i),
+    f7: 'ünïcode',
+    f8: i * 1e6,
+    f9: null,
+  };
+}
+
+/** Key sets cycled through by the ops: 1-key or 100-key windows over the entities. */
+function keySets(size: number, toKey: (i: number) => string): string[][] {
+  const sets: string[][] = [];
+  for (let start = 0; start < ENTITIES; start += size) {
+    sets.push(Array.from({ length: size }, (_, k) => toKey((start + k) % ENTITIES)));
+  }
+  return sets;
+}
+
+interface Result {
+  opsPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+/** Per-op latencies (ms) of one round, and its throughput. */
+async function round(op: Op, ms: number): Promise<{ opsPerSec: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const until = started + ms;
+  let now = started;
+  while (now < until) {
+    const t0 = now;
+    const r = op();
+    if (r instanceof Promise) await r;
+    now = performance.now();
+    latencies.push(now - t0);
+  }
+  return { opsPerSec: latencies.length / ((now - started) / 1000), latencies };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function summary(rates: number[], latencies: number[]): Result {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000;
+  return { opsPerSec: median(rates), p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Warms both up, then runs adapter and raw rounds back to back (alternating which goes first), so
+ * both see the same background load. Answers each side's median round, latency percentiles over
+ * all rounds, and the median of the per-pair ratios raw/adapter.
+ */
+async function compare(adapter: Op, raw: Op): Promise<[Result, Result, number]> {
+  await round(adapter, WARMUP_MS);
+  await round(raw, WARMUP_MS);
+  const rates: [number[], number[]] = [[], []];
+  const latencies: [number[], number[]] = [[], []];
+  const ratios: number[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const first = i % 2;
+    const ops = [adapter, raw];
+    const results = [];
+    for (const side of [first, 1 - first]) results[side] = await round(ops[side]!, ROUND_MS);
+    for (const side of [0, 1]) {
+      rates[side]!.push(results[side]!.opsPerSec);
+      latencies[side]!.push(...results[side]!.latencies);
+    }
+    ratios.push(results[1]!.opsPerSec / results[0]!.opsPerSec);
+  }
+  return [summary(rates[0], latencies[0]), summary(rates[1], latencies[1]), median(ratios)];
+}
+
+/** Raw lmdb: get the same keys, parse the row and decode the requested features. */
+function rawLmdbOp(db: ReturnType<typeof open<string, string>>, sets: string[][]): Op {
+  let i = 0;
+  return () => {
+    const keys = sets[i++ % sets.length]!;
+    const out: FeatureValue[][] = new Array(keys.length);
+    for (let k = 0; k < keys.length; k++) {
+      const text = db.get(keys[k]!);
+      if (text === undefined) continue;
+      const values = (JSON.parse(text) as [number, number, Record<string, string>])[2];
+      const decoded: FeatureValue[] = new Array(FEATURES.length);
+      for (let j = 0; j < FEATURES.length; j++) decoded[j] = decodeValue(values[FEATURES[j]!]!);
+      out[k] = decoded;
+    }
+    return out;
+  };
+}
+
+/** Raw ioredis: one pipeline of HMGET (event time + features) for the same keys, decoding the same values. */
+function rawRedisOp(redis: Redis, sets: string[][]): Op {
+  const fields = ['', ...FEATURES];
+  let i = 0;
+  return async () => {
+    const keys = sets[i++ % sets.length]!;
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.hmget(key, ...fields);
+    const replies = (await pipeline.exec())!;
+    return replies.map(([, reply]) => (reply as string[]).slice(1).map((v) => decodeValue(v)));
+  };
+}
+
+function adapterOp(store: OnlineStore, sets: string[][]): Op {
+  let i = 0;
+  return () => store.getMany(VIEW, sets[i++ % sets.length]!, FEATURES);
+}
+
+async function seed(store: OnlineStore): Promise<void> {
+  const rows: OnlineRow[] = Array.from({ length: ENTITIES }, (_, i) => ({
+    entityKey: `e${i}`,
+    eventTime: 1_700_000_000_000 + i,
+    values: featureValues(i),
+  }));
+  await store.writeLatest(VIEW, rows);
+}
+
+/** Fails loudly when the adapter and the raw baseline do not decode the same values. */
+async function sameValues(adapter: Op, raw: Op): Promise<void> {
+  const a = (await adapter()) as { features: { value: FeatureValue }[] }[];
+  const b = (await raw()) as FeatureValue[][];
+  const fromAdapter = a.map((r) => r.features.map((f) => f.value));
+  const show = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+  if (show(fromAdapter) !== show(b)) throw new Error('adapter and raw baseline decoded different values');
+}
+
+const fmt = (x: number, digits = 0): string =>
+  x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const lines: string[][] = [];
+  const add = (store: string, shape: string, adapter: Result, raw: Result, ratio: number) => {
+    lines.push([
+      store,
+      shape,
+      'adapter',
+      fmt(adapter.opsPerSec),
+      fmt(adapter.p50, 1),
+      fmt(adapter.p99, 1),
+      `${fmt(ratio, 2)}x`,
+    ]);
+    lines.push([store, shape, 'raw', fmt(raw.opsPerSec), fmt(raw.p50, 1), fmt(raw.p99, 1), '']);
+  };
+  const shapes: [string, number][] = [
+    ['1 key x 10 f', 1],
+    ['100 keys x 10 f', 100],
+  ];
+
+  const dir = tempStoreDir('bench-online');
+  const lmdbStore = await openLmdbOnlineStore(dir, { purgeIntervalMs: 0 });
+  const rawDb = open<string, string>({ path: dir, encoding: 'string', useVersions: true });
+  const redisServer = await startRedis();
+  const redisStore = await openRedisOnlineStore(redisServer.url);
+  const rawRedis = new Redis(redisServer.url);
+  try {
+    await seed(lmdbStore);
+    await seed(redisStore);
+    for (const [shape, size] of shapes) {
+      const entityKeys = keySets(size, (i) => `e${i}`);
+      const adapter = adapterOp(lmdbStore, entityKeys);
+      const raw = rawLmdbOp(
+        rawDb,
+        keySets(size, (i) => `${VIEW}\u0000e${i}`),
+      );
+      await sameValues(
+        adapterOp(lmdbStore, entityKeys),
+        rawLmdbOp(
+          rawDb,
+          keySets(size, (i) => `${VIEW}\u0000e${i}`),
+        ),
+      );
+      add('lmdb', shape, ...(await compare(adapter, raw)));
+    }
+    for (const [shape, size] of shapes) {
+      const entityKeys = keySets(size, (i) => `e${i}`);
+      const redisKeys = keySets(size, (i) => `mrd:ol:${VIEW}:{e${i}}`);
+      await sameValues(adapterOp(redisStore, entityKeys), rawRedisOp(rawRedis, redisKeys));
+      add(
+        'redis',
+        shape,
+        ...(await compare(adapterOp(redisStore, entityKeys), rawRedisOp(rawRedis, redisKeys))),
+      );
+    }
+  } finally {
+    await lmdbStore.close();
+    await rawDb.close();
+    await redisStore.close();
+    await rawRedis.quit();
+    await redisServer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const header = ['store', 'getMany', 'impl', 'ops/s', 'p50 µs', 'p99 µs', 'adapter/raw'];
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
+  const render = (cells: string[]) =>
+    cells.map((x, c) => (c < 3 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ');
+  console.log(
+    `Online store getMany, ${ENTITIES} entities x ${FEATURES.length} mixed-type features; Node ${process.version}`,
+  );
+  console.log(
+    `Machine: ${cpus().length} cores, shared by this bench client and redis-server (loopback); ` +
+      `${PAIRS} back-to-back adapter/raw pairs of ${ROUND_MS} ms rounds after ${WARMUP_MS} ms warm-up.`,
+  );
+  console.log(
+    'ops/s = median round; p50/p99 over all rounds; adapter/raw = median over pairs of raw ops/s / adapter ops/s',
+  );
+  console.log('(the time per op of the adapter over raw; goal <= 1.30x).');
+  console.log(
+    'raw lmdb = sync get + JSON.parse + decode loop; raw redis = ioredis pipeline of HMGET + decode.\n',
+  );
+  console.log(render(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const line of lines) console.log(render(line));
+  console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+await main();
