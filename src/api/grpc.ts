@@ -10,11 +10,20 @@ import { checkReadiness } from './readiness.js';
 /** proto/ sits at the package root, two levels above both src/api and dist/api. */
 export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
 
-const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
 
 /** Loads a .proto under proto/ into a grpc-js package definition. */
 export function loadProto(relativePath: string): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(join(PROTO_DIR, relativePath), { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
+  const definition = protoLoader.loadSync(join(PROTO_DIR, relativePath), {
+    ...LOADER_OPTIONS,
+    includeDirs: [PROTO_DIR],
+  });
   return grpc.loadPackageDefinition(definition);
 }
 
@@ -43,9 +52,15 @@ export function createGrpcServer(options: GrpcServerOptions): grpc.Server {
     return (await checkReadiness(options.stores)).ready ? 'SERVING' : 'NOT_SERVING';
   };
   server.addService(health.grpc.health.v1.Health.service, {
-    check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    check: (
+      call: grpc.ServerUnaryCall<{ service: string }, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
       if (call.request.service !== '' && call.request.service !== 'meridian') {
-        callback({ code: grpc.status.NOT_FOUND, details: `unknown service "${call.request.service}"; ask for "" or "meridian"` });
+        callback({
+          code: grpc.status.NOT_FOUND,
+          details: `unknown service "${call.request.service}"; ask for "" or "meridian"`,
+        });
         return;
       }
       status().then(

@@ -1,10 +1,15 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import { MeridianError, toMeridianError } from '../core/errors.js';
 import { newUuid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
-import { checkReadiness } from './readiness.js';
 import type { Stores } from '../stores/index.js';
+import { checkReadiness } from './readiness.js';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -33,7 +38,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     reply.status(error.httpStatus).send(error.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new MeridianError('NOT_FOUND', `no route ${request.method} ${request.url}; check the method and path`);
+    const error = new MeridianError(
+      'NOT_FOUND',
+      `no route ${request.method} ${request.url}; check the method and path`,
+    );
     reply.status(404).send(error.toJSON());
   });
 
@@ -42,7 +50,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (!options.isAccepting()) return reply.status(503).send({ status: 'shutting down', stores: {} });
     const readiness = await checkReadiness(options.stores);
     if (readiness.ready) return { status: 'ready', stores: readiness.stores };
-    return reply.status(503).send({ status: 'unavailable', error: readiness.reason, stores: readiness.stores });
+    return reply
+      .status(503)
+      .send({ status: 'unavailable', error: readiness.reason, stores: readiness.stores });
   });
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', options.metrics.contentType);
@@ -63,7 +73,10 @@ function observeRequests(app: FastifyInstance, registry: Registry, isAccepting: 
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, seconds }, 'request');
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, seconds },
+      'request',
+    );
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -78,10 +91,13 @@ function fromFastifyError(err: unknown): MeridianError {
   const fe = err as Partial<FastifyError>;
   if (fe.validation) {
     const field = fe.validation[0]?.instancePath?.replace(/^\//, '').replaceAll('/', '.') || 'body';
-    return new MeridianError('INVALID_ARGUMENT', `${field}: ${fe.validation[0]?.message ?? fe.message}`, { field });
+    return new MeridianError('INVALID_ARGUMENT', `${field}: ${fe.validation[0]?.message ?? fe.message}`, {
+      field,
+    });
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code = fe.statusCode === 413 ? 'RESOURCE_EXHAUSTED' : fe.statusCode === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT';
+    const code =
+      fe.statusCode === 413 ? 'RESOURCE_EXHAUSTED' : fe.statusCode === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT';
     return new MeridianError(code, `${fe.message}; check the request body and headers`, { field: 'body' });
   }
   return toMeridianError(err);

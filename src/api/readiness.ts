@@ -16,7 +16,10 @@ export interface Readiness {
 
 /** Pings every open store at once, each bounded by timeoutMs, and says which did not answer. */
 export async function checkReadiness(stores: Stores, timeoutMs = 2000): Promise<Readiness> {
-  const entries = Object.entries(stores).filter(([, s]) => s !== undefined) as [StoreName, NonNullable<Stores[StoreName]>][];
+  const entries = Object.entries(stores).filter(([, s]) => s !== undefined) as [
+    StoreName,
+    NonNullable<Stores[StoreName]>,
+  ][];
   const results = await Promise.all(
     entries.map(async ([name, store]): Promise<[StoreName, StoreStatus]> => {
       try {

@@ -18,7 +18,8 @@ interface UpFlags {
 
 const parsePort = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port number 0-65535');
   return n;
 };
 
@@ -60,10 +61,18 @@ export function buildProgram(): Command {
 
 function redactConfig(config: Config): Config {
   const redacted = structuredClone(config);
-  for (const key of ['onlineStore', 'stateStore', 'jobQueue', 'eventStream', 'artifactStore', 'offlineStore'] as const) {
+  for (const key of [
+    'onlineStore',
+    'stateStore',
+    'jobQueue',
+    'eventStream',
+    'artifactStore',
+    'offlineStore',
+  ] as const) {
     redacted[key] = redactUrl(redacted[key]);
   }
-  if (redacted.azure.connectionString) redacted.azure.connectionString = redactUrl(redacted.azure.connectionString);
+  if (redacted.azure.connectionString)
+    redacted.azure.connectionString = redactUrl(redacted.azure.connectionString);
   return redacted;
 }
 

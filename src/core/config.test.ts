@@ -32,13 +32,20 @@ describe('config', () => {
 
   it('reads meridian.yaml from the working directory', () => {
     writeFileSync(join(dir, 'meridian.yaml'), 'http:\n  port: 9100\nonlineStore: redis://127.0.0.1:6379\n');
-    expect(load()).toMatchObject({ http: { port: 9100, host: '0.0.0.0' }, onlineStore: 'redis://127.0.0.1:6379' });
+    expect(load()).toMatchObject({
+      http: { port: 9100, host: '0.0.0.0' },
+      onlineStore: 'redis://127.0.0.1:6379',
+    });
   });
 
   it('lets MERIDIAN_* variables override the file and flags override both', () => {
     writeFileSync(join(dir, 'meridian.yaml'), 'http:\n  port: 9100\ngrpc:\n  port: 9101\n');
     const config = load(
-      { MERIDIAN_HTTP_PORT: '9200', MERIDIAN_ONLINE_STORE: 'redis://10.0.0.1:6379', MERIDIAN_DATA_DIR: '/data' },
+      {
+        MERIDIAN_HTTP_PORT: '9200',
+        MERIDIAN_ONLINE_STORE: 'redis://10.0.0.1:6379',
+        MERIDIAN_DATA_DIR: '/data',
+      },
       { grpc: { port: 9300 } },
     );
     expect(config.http.port).toBe(9200);
@@ -89,9 +96,9 @@ describe('config', () => {
   });
 
   it('takes the Azure connection string from AZURE_STORAGE_CONNECTION_STRING when no MERIDIAN_ one is set', () => {
-    expect(load({ AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }).azure.connectionString).toBe(
-      'UseDevelopmentStorage=true',
-    );
+    expect(
+      load({ AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }).azure.connectionString,
+    ).toBe('UseDevelopmentStorage=true');
   });
 });
 

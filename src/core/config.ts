@@ -18,12 +18,8 @@ export const configSchema = z
     target: z.enum(TARGETS).default('all'),
     dataDir: z.string().min(1).default('./.meridian'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    http: z
-      .object({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8700) })
-      .prefault({}),
-    grpc: z
-      .object({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8701) })
-      .prefault({}),
+    http: z.object({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8700) }).prefault({}),
+    grpc: z.object({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8701) }).prefault({}),
     /** `lmdb` | `lmdb:/path` | `redis://host:port/db` */
     onlineStore: z.string().default('lmdb'),
     /** `pglite` | `pglite:/path` | `postgres://user@host:port/db` */
@@ -110,7 +106,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     });
   }
   if (existsSync(file)) fromFile = readYaml(file);
-  const merged = deepMerge(deepMerge(fromFile, envOverrides(options.env ?? process.env)), options.overrides ?? {});
+  const merged = deepMerge(
+    deepMerge(fromFile, envOverrides(options.env ?? process.env)),
+    options.overrides ?? {},
+  );
   return parseConfig(merged, file);
 }
 

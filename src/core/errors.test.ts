@@ -27,7 +27,11 @@ describe('errors', () => {
   });
 
   it('answers as {error, code, details} JSON', () => {
-    const error = invalidArgument('events[3].ts', 'is not a timestamp', 'send ISO-8601 with a zone or epoch ms');
+    const error = invalidArgument(
+      'events[3].ts',
+      'is not a timestamp',
+      'send ISO-8601 with a zone or epoch ms',
+    );
     expect(error.toJSON()).toEqual({
       error: 'events[3].ts: is not a timestamp; send ISO-8601 with a zone or epoch ms',
       code: 'INVALID_ARGUMENT',
@@ -36,7 +40,12 @@ describe('errors', () => {
   });
 
   it('names the store, the URL without its password and what was tried when a store is down', () => {
-    const error = storeUnavailable('state', 'postgres://admin:s3cret@db:5432/meridian', 'connect', new Error('ECONNREFUSED'));
+    const error = storeUnavailable(
+      'state',
+      'postgres://admin:s3cret@db:5432/meridian',
+      'connect',
+      new Error('ECONNREFUSED'),
+    );
     expect(error.code).toBe('STORE_UNAVAILABLE');
     expect(error.message).toContain('postgres://admin:***@db:5432/meridian');
     expect(error.message).toContain('connect failed (ECONNREFUSED)');

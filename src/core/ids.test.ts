@@ -5,7 +5,8 @@ import { newId } from './ids.js';
 describe('ids', () => {
   it('makes UUID v7 ids that sort in creation order', () => {
     const ids = [1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000].map((t) => newId(t));
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(Array.from({ length: 1000 }, () => newId(0))).size).toBe(1000);
   });

@@ -17,7 +17,11 @@ const CLOSE_ORDER: readonly StoreName[] = ['queue', 'stream', 'online', 'offline
  * Opens the stores a target uses, as the config says. If one fails, the ones already open are
  * closed again before the error (which names the store and its URL) is thrown.
  */
-export async function openStores(config: Config, logger: Logger, names = TARGET_STORES[config.target]): Promise<Stores> {
+export async function openStores(
+  config: Config,
+  logger: Logger,
+  names = TARGET_STORES[config.target],
+): Promise<Stores> {
   mkdirSync(config.dataDir, { recursive: true });
   const ctx: StoreContext = {
     dataDir: config.dataDir,
@@ -28,18 +32,28 @@ export async function openStores(config: Config, logger: Logger, names = TARGET_
   const wanted = new Set(names);
   try {
     // The queue may live on the state store, so state opens first; the rest have no order.
-    if (wanted.has('state') || wanted.has('queue')) stores.state = await createStateStore(config.stateStore, ctx);
-    const [online, offline, stream, artifact] = await Promise.all([
-      wanted.has('online') ? createOnlineStore(config.onlineStore, ctx).then((s) => (stores.online = s)) : undefined,
-      wanted.has('offline') ? createOfflineStore(config.offlineStore, ctx).then((s) => (stores.offline = s)) : undefined,
-      wanted.has('stream') ? createEventStream(config.eventStream, ctx).then((s) => (stores.stream = s)) : undefined,
-      wanted.has('artifact')
-        ? createArtifactStore(config.artifactStore, ctx).then((s) => (stores.artifact = s))
-        : undefined,
-    ].map((p) => p?.catch((err: unknown) => err)));
+    if (wanted.has('state') || wanted.has('queue'))
+      stores.state = await createStateStore(config.stateStore, ctx);
+    const [online, offline, stream, artifact] = await Promise.all(
+      [
+        wanted.has('online')
+          ? createOnlineStore(config.onlineStore, ctx).then((s) => (stores.online = s))
+          : undefined,
+        wanted.has('offline')
+          ? createOfflineStore(config.offlineStore, ctx).then((s) => (stores.offline = s))
+          : undefined,
+        wanted.has('stream')
+          ? createEventStream(config.eventStream, ctx).then((s) => (stores.stream = s))
+          : undefined,
+        wanted.has('artifact')
+          ? createArtifactStore(config.artifactStore, ctx).then((s) => (stores.artifact = s))
+          : undefined,
+      ].map((p) => p?.catch((err: unknown) => err)),
+    );
     const failed = [online, offline, stream, artifact].find((r) => r instanceof Error);
     if (failed) throw failed;
-    if (wanted.has('queue') && stores.state) stores.queue = await createJobQueue(config.jobQueue, ctx, stores.state);
+    if (wanted.has('queue') && stores.state)
+      stores.queue = await createJobQueue(config.jobQueue, ctx, stores.state);
   } catch (err) {
     await closeStores(stores, logger);
     throw err;

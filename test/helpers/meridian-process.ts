@@ -36,14 +36,21 @@ export function runMeridian(args: string[], env: NodeJS.ProcessEnv = {}, timeout
 }
 
 /** Starts `meridian up <args>` and resolves once it prints its ready line. */
-export async function startMeridian(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<MeridianProcess> {
+export async function startMeridian(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<MeridianProcess> {
   const child = spawnCli(['up', ...args], env);
   let stdout = '';
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c));
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   const ready = await new Promise<RegExpMatchArray>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`meridian up was not ready within ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`meridian up was not ready within ${timeoutMs} ms\n${stderr}`)),
+      timeoutMs,
+    );
     child.stdout?.on('data', (c: Buffer) => {
       stdout += c;
       const match = /meridian ready: .*http (http:\/\/\S+), grpc grpc:\/\/(\S+),/.exec(stdout);

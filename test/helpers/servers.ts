@@ -148,7 +148,18 @@ function stopChild(child: ChildProcess, dir: string): () => Promise<void> {
 export async function startRedis(): Promise<RunningServer> {
   const port = await freePort();
   const dir = tempDir('redis');
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
   const child = await spawnServer('redis', 'redis-server', args, port, dir);
   return { kind: 'redis', url: `redis://127.0.0.1:${port}/0`, port, stop: stopChild(child, dir) };
 }
@@ -156,17 +167,34 @@ export async function startRedis(): Promise<RunningServer> {
 export async function startNats(): Promise<RunningServer> {
   const port = await freePort();
   const dir = tempDir('nats');
-  const child = await spawnServer('nats', 'nats-server', ['-js', '-sd', dir, '-p', String(port), '-a', '127.0.0.1'], port, dir);
+  const child = await spawnServer(
+    'nats',
+    'nats-server',
+    ['-js', '-sd', dir, '-p', String(port), '-a', '127.0.0.1'],
+    port,
+    dir,
+  );
   return { kind: 'nats', url: `nats://127.0.0.1:${port}`, port, stop: stopChild(child, dir) };
 }
 
 const AZURITE_ACCOUNT = 'devstoreaccount1';
-const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export async function startAzurite(): Promise<RunningServer> {
   const port = await freePort();
   const dir = tempDir('azurite');
-  const args = ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', dir, '--skipApiVersionCheck', '--disableTelemetry', '--silent'];
+  const args = [
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(port),
+    '--location',
+    dir,
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    '--silent',
+  ];
   const child = await spawnServer('azurite', AZURITE_BIN, args, port, dir);
   const url =
     `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
@@ -194,7 +222,17 @@ export async function startPostgres(): Promise<RunningServer> {
   if (isRoot()) execFileSync('chown', ['postgres:postgres', dir]);
   const data = join(dir, 'data');
   try {
-    runPg(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+    runPg(join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ]);
     const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
     runPg(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-o', opts, '-w', 'start']);
   } catch (err) {

@@ -14,7 +14,10 @@ function healthCheck(address: string): Promise<string> {
   const proto = loadProto('grpc/health/v1/health.proto') as unknown as {
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
   };
-  const client = new proto.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  const client = new proto.grpc.health.v1.Health(
+    address,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & {
     check: (
       req: { service: string },
       opts: grpc.CallOptions,
@@ -22,10 +25,14 @@ function healthCheck(address: string): Promise<string> {
     ) => void;
   };
   return new Promise((resolve, reject) => {
-    client.check({ service: '' }, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res: { status: string }) => {
-      client.close();
-      err ? reject(err) : resolve(res.status);
-    });
+    client.check(
+      { service: '' },
+      { deadline: Date.now() + 5000 },
+      (err: grpc.ServiceError | null, res: { status: string }) => {
+        client.close();
+        err ? reject(err) : resolve(res.status);
+      },
+    );
   });
 }
 
@@ -53,7 +60,14 @@ describe('meridian up', () => {
     const ready = await fetch(`${running.httpUrl}/readyz`);
     const body = (await ready.json()) as { status: string; stores: Record<string, { ok: boolean }> };
     expect(ready.status).toBe(200);
-    expect(Object.keys(body.stores).sort()).toEqual(['artifact', 'offline', 'online', 'queue', 'state', 'stream']);
+    expect(Object.keys(body.stores).sort()).toEqual([
+      'artifact',
+      'offline',
+      'online',
+      'queue',
+      'state',
+      'stream',
+    ]);
     expect(Object.values(body.stores).every((s) => s.ok)).toBe(true);
 
     const metrics = await (await fetch(`${running.httpUrl}/metrics`)).text();
@@ -62,7 +76,10 @@ describe('meridian up', () => {
 
     const missing = await fetch(`${running.httpUrl}/v1/nothing-here`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ code: 'NOT_FOUND', error: expect.stringContaining('/v1/nothing-here') });
+    expect(await missing.json()).toMatchObject({
+      code: 'NOT_FOUND',
+      error: expect.stringContaining('/v1/nothing-here'),
+    });
 
     expect(await healthCheck(running.grpcAddress)).toBe('SERVING');
   });
@@ -75,7 +92,9 @@ describe('meridian up', () => {
     let answer = '';
     socket.on('data', (c: Buffer) => (answer += c));
     // Headers sent, body not yet: the request is in flight when the signal arrives.
-    socket.write('POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{');
+    socket.write(
+      'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{',
+    );
     await new Promise((r) => setTimeout(r, 200));
     running.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
@@ -93,7 +112,9 @@ describe('meridian up', () => {
 
   it('opens only the stores a single target uses', async () => {
     running = await startMeridian(['--target', 'pipelines', '--data-dir', dataDir, ...PORTS]);
-    const body = (await (await fetch(`${running.httpUrl}/readyz`)).json()) as { stores: Record<string, unknown> };
+    const body = (await (await fetch(`${running.httpUrl}/readyz`)).json()) as {
+      stores: Record<string, unknown>;
+    };
     expect(Object.keys(body.stores).sort()).toEqual(['artifact', 'queue', 'state', 'stream']);
   });
 
@@ -125,7 +146,9 @@ describe('meridian up', () => {
   });
 
   it('prints the resolved config with secrets redacted', async () => {
-    const result = await runMeridian(['config'], { MERIDIAN_STATE_STORE: 'postgres://app:hunter2@db:5432/meridian' });
+    const result = await runMeridian(['config'], {
+      MERIDIAN_STATE_STORE: 'postgres://app:hunter2@db:5432/meridian',
+    });
     expect(result.code).toBe(0);
     const config = JSON.parse(result.stdout) as { stateStore: string; http: { port: number } };
     expect(config.stateStore).toBe('postgres://app:***@db:5432/meridian');

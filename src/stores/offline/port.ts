@@ -1,6 +1,15 @@
 import type { Store } from '../store.js';
 
-export type OfflineType = 'int64' | 'int32' | 'float64' | 'float32' | 'string' | 'bool' | 'timestamp' | 'float64[]' | 'json';
+export type OfflineType =
+  | 'int64'
+  | 'int32'
+  | 'float64'
+  | 'float32'
+  | 'string'
+  | 'bool'
+  | 'timestamp'
+  | 'float64[]'
+  | 'json';
 
 /** Column name -> type, in column order. */
 export type OfflineSchema = Record<string, OfflineType>;

@@ -1,8 +1,11 @@
 import type { Store } from '../store.js';
 
-/** A message to publish. Messages with the same key keep their order. */
+/**
+ * A message to publish. Messages with the same key are first delivered in publish order; a message
+ * that is nak'ed or times out comes back later, possibly after newer ones of its key (compare `seq`).
+ */
 export interface OutgoingMessage {
-  /** Partition key (usually the entity key); ordering holds per key. */
+  /** Partition key (usually the entity key): first deliveries keep publish order per key. */
   key: string;
   data: Uint8Array;
   /** Deduplication id: publishing the same id twice within the dedup window stores it once. */
