@@ -17,7 +17,8 @@ const ENTITIES = 1000;
 const FEATURES = Array.from({ length: 10 }, (_, j) => `f${j}`);
 const VIEW = 'bench';
 const PAIRS = 15;
-const ROUND_MS = 120;
+/** Round length per batch size: many-key ops take ~1 ms, so their rounds run longer to hold enough ops. */
+const roundMs = (keys: number): number => (keys === 1 ? 100 : 250);
 const WARMUP_MS = 300;
 
 type Op = () => unknown;
@@ -81,7 +82,7 @@ function summary(rates: number[], latencies: number[]): Result {
  * both see the same background load. Answers each side's median round, latency percentiles over
  * all rounds, and the median of the per-pair ratios raw/adapter.
  */
-async function compare(adapter: Op, raw: Op): Promise<[Result, Result, number]> {
+async function compare(adapter: Op, raw: Op, ms: number): Promise<[Result, Result, number]> {
   await round(adapter, WARMUP_MS);
   await round(raw, WARMUP_MS);
   const rates: [number[], number[]] = [[], []];
@@ -91,7 +92,7 @@ async function compare(adapter: Op, raw: Op): Promise<[Result, Result, number]> 
     const first = i % 2;
     const ops = [adapter, raw];
     const results = [];
-    for (const side of [first, 1 - first]) results[side] = await round(ops[side]!, ROUND_MS);
+    for (const side of [first, 1 - first]) results[side] = await round(ops[side]!, ms);
     for (const side of [0, 1]) {
       rates[side]!.push(results[side]!.opsPerSec);
       latencies[side]!.push(...results[side]!.latencies);
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
           keySets(size, (i) => `${VIEW}\u0000e${i}`),
         ),
       );
-      add('lmdb', shape, ...(await compare(adapter, raw)));
+      add('lmdb', shape, ...(await compare(adapter, raw, roundMs(size))));
     }
     for (const [shape, size] of shapes) {
       const entityKeys = keySets(size, (i) => `e${i}`);
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
       add(
         'redis',
         shape,
-        ...(await compare(adapterOp(redisStore, entityKeys), rawRedisOp(rawRedis, redisKeys))),
+        ...(await compare(adapterOp(redisStore, entityKeys), rawRedisOp(rawRedis, redisKeys), roundMs(size))),
       );
     }
   } finally {
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
   );
   console.log(
     `Machine: ${cpus().length} cores, shared by this bench client and redis-server (loopback); ` +
-      `${PAIRS} back-to-back adapter/raw pairs of ${ROUND_MS} ms rounds after ${WARMUP_MS} ms warm-up.`,
+      `${PAIRS} back-to-back adapter/raw pairs of rounds (${roundMs(1)} ms for 1 key, ${roundMs(100)} ms for 100) after ${WARMUP_MS} ms warm-up.`,
   );
   console.log(
     'ops/s = median round; p50/p99 over all rounds; adapter/raw = median over pairs of raw ops/s / adapter ops/s',
