@@ -30,13 +30,18 @@ report=$(mktemp -t meridian-vitest-XXXXXX.json)
 status=0
 npm test -- --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 node -e '
+  // Totals from the vitest JSON report; a file that failed to load (no test ran) counts as one failure.
   const fs = require("node:fs");
   let r = {};
   try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch {}
   const passed = r.numPassedTests ?? 0;
-  const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0) + (r.success === false && !r.numFailedTests && !r.numFailedTestSuites ? 1 : 0);
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
+  ).length;
+  let failed = (r.numFailedTests ?? 0) + brokenFiles + (r.testResults ? 0 : 1);
+  if (failed === 0 && process.argv[2] !== "0") failed = 1; // vitest failed outside any test
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$report"
+' "$report" "$status"
 rm -f "$report"
 exit "$status"

@@ -111,3 +111,15 @@ export function toMeridianError(err: unknown): MeridianError {
 export function isMeridianError(err: unknown, code?: ErrorCode): err is MeridianError {
   return err instanceof MeridianError && (code === undefined || err.code === code);
 }
+
+/**
+ * A call on a store after close(): STORE_UNAVAILABLE, because during shutdown that is what an
+ * in-flight request meets, and a client should retry elsewhere.
+ */
+export function storeClosed(store: string, description: string): MeridianError {
+  return new MeridianError(
+    'STORE_UNAVAILABLE',
+    `${store} store ${description} is closed; the process is shutting down or the store was closed, so open a new one`,
+    { store },
+  );
+}

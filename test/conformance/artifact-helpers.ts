@@ -1,8 +1,6 @@
 /** Helpers of the artifact store conformance suite: error assertions, generated bodies, memory sampling. */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { expect } from 'vitest';
-import { type ErrorCode, MeridianError } from '../../src/core/errors.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -10,28 +8,6 @@ const PATTERN = Buffer.from(Array.from({ length: CHUNK }, (_, i) => (i * 131 + 1
 
 /** Node's own sha256 of the bytes, the reference every recorded hash is compared with. */
 export const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
-
-/** The error a promise rejects with; fails the test when it resolves or rejects with something else. */
-export async function rejection(promise: Promise<unknown>): Promise<MeridianError> {
-  const outcome = await promise.then(
-    () => new Error('expected a rejection, but it resolved'),
-    (err: unknown) => err,
-  );
-  expect(outcome).toBeInstanceOf(MeridianError);
-  return outcome as MeridianError;
-}
-
-/** Asserts the promise rejects with this code (and field); returns the error for further checks. */
-export async function expectCode(
-  promise: Promise<unknown>,
-  code: ErrorCode,
-  field?: string,
-): Promise<MeridianError> {
-  const err = await rejection(promise);
-  expect(err.code, err.message).toBe(code);
-  if (field) expect(err.details.field).toBe(field);
-  return err;
-}
 
 /** Reads a stream to its end. */
 export async function readAll(stream: Readable): Promise<Buffer> {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { createArtifactStore } from '../../src/stores/artifact/index.js';
 import type { StoreContext } from '../../src/stores/store.js';
+import { rejection } from '../helpers/errors.js';
 import {
   freePort,
   type RunningServer,
@@ -17,7 +18,7 @@ import {
   tempStoreDir,
 } from '../helpers/servers.js';
 import { type ArtifactHarness, artifactStoreConformance } from './artifact.js';
-import { rejection, sha256 } from './artifact-helpers.js';
+import { sha256 } from './artifact-helpers.js';
 
 const ctx = (dataDir: string, azureConnectionString?: string): StoreContext => ({
   dataDir,

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactStore } from '../../src/stores/artifact/port.js';
-import { expectCode, generatedBody, memoryWatch, readAll, sha256 } from './artifact-helpers.js';
+import { expectCode } from '../helpers/errors.js';
+import { generatedBody, memoryWatch, readAll, sha256 } from './artifact-helpers.js';
 
 export interface ArtifactHarness {
   store: ArtifactStore;

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { StoreContext } from '../../src/stores/store.js';
+import { rejection } from '../helpers/errors.js';
 import { tempStoreDir } from '../helpers/servers.js';
-import { type OfflineHarness, offlineStoreConformance, rejection } from './offline.js';
+import { type OfflineHarness, offlineStoreConformance } from './offline.js';
 
 const ctx = (dataDir: string): StoreContext => ({ dataDir, logger: silentLogger });
 

@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MeridianError } from '../../src/core/errors.js';
 import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineRow, OfflineSchema, OfflineStore } from '../../src/stores/offline/port.js';
 import type { StoreContext } from '../../src/stores/store.js';
+import { expectInvalid, rejection } from '../helpers/errors.js';
 
 export interface OfflineHarness {
   store: OfflineStore;
@@ -28,23 +28,6 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const WRITER = resolve(import.meta.dirname, 'fixtures/offline-writer.ts');
 /** Written by fixtures/offline-writer.ts. */
 const ACKED_TABLE = 'acked_batches';
-
-/** The error a promise rejects with; fails the test when it resolves or rejects with anything else. */
-export async function rejection(promise: Promise<unknown>): Promise<MeridianError> {
-  const outcome = await promise.then(
-    () => new Error('expected a rejection, but it resolved'),
-    (err: unknown) => err,
-  );
-  expect(outcome).toBeInstanceOf(MeridianError);
-  return outcome as MeridianError;
-}
-
-async function expectInvalid(promise: Promise<unknown>, field: string): Promise<MeridianError> {
-  const err = await rejection(promise);
-  expect({ code: err.code, field: err.details.field }).toEqual({ code: 'INVALID_ARGUMENT', field });
-  expect(err.message).toContain(field);
-  return err;
-}
 
 async function count(store: OfflineStore, table: string): Promise<number> {
   const [row] = await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table}`);

@@ -2,8 +2,8 @@
  * The online store conformance suite: every OnlineStore implementation must pass it unchanged.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MeridianError } from '../../src/core/errors.js';
 import type { FeatureValue, OnlineRow, OnlineStore } from '../../src/stores/online/port.js';
+import { expectInvalid } from '../helpers/errors.js';
 
 export interface OnlineStoreHarness {
   store: OnlineStore;
@@ -20,20 +20,6 @@ export function seededRandom(seed: number): () => number {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 2 ** 32;
   };
-}
-
-async function expectInvalid(promise: Promise<unknown>, field: string): Promise<MeridianError> {
-  const err = await promise.then(
-    () => {
-      throw new Error(`expected INVALID_ARGUMENT for ${field}, the call succeeded`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MeridianError);
-  expect((err as MeridianError).code).toBe('INVALID_ARGUMENT');
-  expect((err as MeridianError).details.field).toBe(field);
-  expect((err as MeridianError).message).toContain(field.split('.')[0]!.split('[')[0]);
-  return err as MeridianError;
 }
 
 const row = (entityKey: string, eventTime: number, values: Record<string, FeatureValue>): OnlineRow => ({
@@ -94,6 +80,15 @@ export function onlineStoreConformance(name: string, setup: () => Promise<Online
         row('c', 1, { x: 2 }),
       ]);
       expect(result).toEqual({ written: 2, stale: 1 });
+    });
+
+    it('reads at once a write that resolved through another instance', async () => {
+      const other = await h.openAnother();
+      await store.writeLatest('seen', [row('a', 1, { x: 1n })]);
+      expect((await store.getMany('seen', ['a'], ['x']))[0]!.eventTime).toBe(1);
+      await other.writeLatest('seen', [row('a', 2, { x: 2n })]);
+      const [read] = await store.getMany('seen', ['a'], ['x']);
+      expect(read).toMatchObject({ eventTime: 2, features: [{ status: 'PRESENT', value: 2n }] });
     });
 
     it('ends with the newest values when several instances race random event times on the same entities', async () => {

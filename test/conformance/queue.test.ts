@@ -2,13 +2,13 @@ import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MeridianError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createJobQueue } from '../../src/stores/queue/index.js';
 import type { JobQueue } from '../../src/stores/queue/port.js';
 import { createStateStore } from '../../src/stores/state/index.js';
 import type { StateStore } from '../../src/stores/state/port.js';
 import type { StoreContext } from '../../src/stores/store.js';
+import { rejection } from '../helpers/errors.js';
 import {
   freePort,
   type RunningServer,
@@ -20,15 +20,6 @@ import { jobQueueConformance, type QueueFixture } from './queue.js';
 
 /** Short maintenance so an expired job (its worker died) is retried within seconds; short close grace. */
 const OPTIONS = { maintenanceIntervalSeconds: 1, shutdownGraceSeconds: 1 };
-
-async function failure(promise: Promise<unknown>): Promise<MeridianError> {
-  const err = await promise.then(
-    () => new Error('expected a rejection'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MeridianError);
-  return err as MeridianError;
-}
 
 describe('pg-boss over PGlite', () => {
   // initdb and pg-boss's schema take ~15 s in WASM here: done once, then every test starts from a copy.
@@ -53,7 +44,7 @@ describe('pg-boss over PGlite', () => {
     const state = await createStateStore(`pglite:${dir}`, ctx);
     try {
       for (const url of ['redis://localhost:6379', 'memory', '']) {
-        const err = await failure(createJobQueue(url, ctx, state));
+        const err = await rejection(createJobQueue(url, ctx, state));
         expect(err.code).toBe('CONFIG_INVALID');
         expect(err.details.field).toBe('jobQueue');
         expect(err.message).toContain('postgres://');
@@ -135,7 +126,9 @@ describe.runIf(serverAvailable('postgres'))('pg-boss over PostgreSQL', () => {
     const port = await freePort();
     const started = Date.now();
     try {
-      const err = await failure(createJobQueue(`postgres://boss:hunter2@127.0.0.1:${port}/jobs`, ctx, state));
+      const err = await rejection(
+        createJobQueue(`postgres://boss:hunter2@127.0.0.1:${port}/jobs`, ctx, state),
+      );
       expect(Date.now() - started).toBeLessThan(6000);
       expect(err.code).toBe('STORE_UNAVAILABLE');
       expect(err.message).toContain(`job queue store at postgres://boss:***@127.0.0.1:${port}/jobs`);

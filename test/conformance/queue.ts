@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MeridianError } from '../../src/core/errors.js';
 import type { Job, JobInfo, JobQueue } from '../../src/stores/queue/port.js';
+import { rejection } from '../helpers/errors.js';
 
 export interface QueueFixture {
   /** Opens another queue instance on the shared database, as another process would. */
@@ -46,15 +46,6 @@ function jobInState(q: JobQueue, queue: string, id: string, state: JobInfo['stat
     const info = await q.getJob(queue, id);
     return info?.state === state ? info : undefined;
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MeridianError> {
-  const err = await promise.then(
-    () => new Error('expected a rejection'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MeridianError);
-  return err as MeridianError;
 }
 
 interface ChildWorker {
@@ -326,7 +317,7 @@ export function jobQueueConformance(name: string, setup: () => Promise<QueueFixt
       await q.ping();
       await q.close();
       await q.close();
-      expect((await rejection(q.send(queue, {}))).code).toBe('FAILED_PRECONDITION');
+      expect((await rejection(q.send(queue, {}))).code).toBe('STORE_UNAVAILABLE');
     });
   });
 }

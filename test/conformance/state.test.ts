@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MeridianError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createStateStore } from '../../src/stores/state/index.js';
 import type { Migration, StateStore } from '../../src/stores/state/port.js';
 import type { StoreContext } from '../../src/stores/store.js';
+import { rejection } from '../helpers/errors.js';
 import {
   freePort,
   type RunningServer,
@@ -18,15 +18,6 @@ import {
 import { type StateStoreFixture, stateStoreConformance } from './state.js';
 
 const ctx = (dataDir: string): StoreContext => ({ dataDir, logger: silentLogger });
-
-async function failure(promise: Promise<unknown>): Promise<MeridianError> {
-  const err = await promise.then(
-    () => new Error('expected a rejection'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MeridianError);
-  return err as MeridianError;
-}
 
 describe('PGlite state store', () => {
   // initdb in WASM takes ~10 s here, so it runs once and every test starts from a copy of the result.
@@ -65,7 +56,7 @@ describe('PGlite state store', () => {
     const dir = freshDir();
     const first = await createStateStore(`pglite:${dir}`, ctx(root));
     try {
-      const err = await failure(createStateStore(`pglite:${dir}`, ctx(root)));
+      const err = await rejection(createStateStore(`pglite:${dir}`, ctx(root)));
       expect(err.code).toBe('STORE_UNAVAILABLE');
       expect(err.message).toContain(dir);
       expect(err.message).toContain('this process has it open');
@@ -77,7 +68,7 @@ describe('PGlite state store', () => {
   it('refuses a statement on the store itself inside its own transaction instead of deadlocking', async () => {
     const store = await createStateStore(`pglite:${freshDir()}`, ctx(root));
     try {
-      const err = await failure(store.transaction(() => store.query('SELECT 1')));
+      const err = await rejection(store.transaction(() => store.query('SELECT 1')));
       expect(err.code).toBe('FAILED_PRECONDITION');
       expect(err.message).toContain('use the tx executor');
       expect((await store.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
@@ -106,7 +97,7 @@ describe('PGlite state store', () => {
 describe('createStateStore URLs', () => {
   it('rejects an unknown URL with CONFIG_INVALID naming the field and the accepted forms', async () => {
     for (const url of ['redis://localhost:6379', 'pglite:relative/dir', 'sqlite:x.db']) {
-      const err = await failure(createStateStore(url, ctx(tmpdir())));
+      const err = await rejection(createStateStore(url, ctx(tmpdir())));
       expect(err.code).toBe('CONFIG_INVALID');
       expect(err.details.field).toBe('stateStore');
       expect(err.message).toContain('postgres://');
@@ -175,7 +166,7 @@ describe.runIf(serverAvailable('postgres'))('PostgreSQL state store', () => {
   it('fails fast with STORE_UNAVAILABLE naming the redacted URL when nothing listens', async () => {
     const port = await freePort();
     const started = Date.now();
-    const err = await failure(
+    const err = await rejection(
       createStateStore(`postgres://meridian:s3cret@127.0.0.1:${port}/db`, ctx(tmpdir())),
     );
     expect(Date.now() - started).toBeLessThan(6000);
@@ -186,7 +177,7 @@ describe.runIf(serverAvailable('postgres'))('PostgreSQL state store', () => {
   });
 
   it('names the database error when the server refuses the connection', async () => {
-    const err = await failure(
+    const err = await rejection(
       createStateStore(server.url.replace(/\/postgres$/, '/no_such_db'), ctx(tmpdir())),
     );
     expect(err.code).toBe('STORE_UNAVAILABLE');

@@ -2,8 +2,9 @@
  * The state store conformance suite: every StateStore implementation must pass these, unchanged.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isMeridianError, MeridianError } from '../../src/core/errors.js';
+import { isMeridianError } from '../../src/core/errors.js';
 import type { Migration, SqlExecutor, StateStore } from '../../src/stores/state/port.js';
+import { rejection } from '../helpers/errors.js';
 
 export interface StateStoreFixture {
   store: StateStore;
@@ -27,17 +28,6 @@ const M3: Migration = {
   name: 'audit',
   sql: 'CREATE TABLE audit (at timestamptz); CREATE INDEX audit_at ON audit (at)',
 };
-
-async function rejection(promise: Promise<unknown>): Promise<MeridianError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MeridianError);
-  return err as MeridianError;
-}
 
 async function tables(db: SqlExecutor): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(

@@ -12,7 +12,7 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import type { Logger } from 'pino';
-import { MeridianError, redactUrl, storeUnavailable } from '../../core/errors.js';
+import { MeridianError, redactUrl, storeClosed, storeUnavailable } from '../../core/errors.js';
 import { validateArtifactPath, validateArtifactPrefix } from './artifact-path.js';
 import { uploadBlocks } from './azure-upload.js';
 import { bodyToReadable, collect, validateContentType } from './body.js';
@@ -209,12 +209,7 @@ class AzureArtifactStore implements ArtifactStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) {
-      throw new MeridianError(
-        'FAILED_PRECONDITION',
-        `artifact store ${this.description} is closed; open it again`,
-      );
-    }
+    if (this.closed) throw storeClosed('artifact', this.description);
   }
 
   private failure(err: unknown, doing: string, path: string): MeridianError {

@@ -11,7 +11,7 @@ import { access, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MeridianError, storeUnavailable } from '../../core/errors.js';
+import { MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import { RESERVED_SEGMENT_PREFIX, validateArtifactPath, validateArtifactPrefix } from './artifact-path.js';
 import { bodyToReadable, collect, validateContentType } from './body.js';
 import { type ContentDigest, verified } from './hashing.js';
@@ -206,12 +206,7 @@ class LocalArtifactStore implements ArtifactStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) {
-      throw new MeridianError(
-        'FAILED_PRECONDITION',
-        `artifact store ${this.description} is closed; open it again`,
-      );
-    }
+    if (this.closed) throw storeClosed('artifact', this.description);
   }
 
   private fsError(err: unknown, doing: string, path: string): MeridianError {

@@ -12,7 +12,7 @@ import {
   type DuckDBResultReader,
   StatementType,
 } from '@duckdb/node-api';
-import { invalidArgument, MeridianError, storeUnavailable } from '../../core/errors.js';
+import { invalidArgument, MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { OfflineRow, OfflineSchema, OfflineStore } from './port.js';
 import {
@@ -292,15 +292,7 @@ class DuckDBOfflineStore implements OfflineStore {
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
-    if (this.closed) {
-      return Promise.reject(
-        new MeridianError(
-          'STORE_UNAVAILABLE',
-          `offline store ${this.description} is closed; open a new one with createOfflineStore`,
-          { store: 'offline', url: this.description },
-        ),
-      );
-    }
+    if (this.closed) return Promise.reject(storeClosed('offline', this.description));
     const result = this.tail.then(task);
     this.tail = result.catch(() => undefined);
     return result;

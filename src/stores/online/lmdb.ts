@@ -11,7 +11,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
-import { invalidArgument, MeridianError, storeUnavailable } from '../../core/errors.js';
+import { invalidArgument, MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import {
   checkEntityKeys,
@@ -46,6 +46,9 @@ const SEPARATOR = '\u0000';
 /** A string this long (UTF-16 units) can exceed LMDB's key size once UTF-8 encoded; check bytes only then. */
 const LONG_KEY_UNITS = 600;
 const MAX_CAS_ATTEMPTS = 100;
+
+/** Commits made through any LMDB online store in this process; readers compare it with their snapshot's. */
+let processCommits = 0;
 const SWEEP_CHUNK = 2000;
 
 function missing(entityKey: string, featureCount: number): OnlineRead {
@@ -80,6 +83,8 @@ export class LmdbOnlineStore implements OnlineStore {
   private sweeping = false;
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** processCommits as of this handle's read snapshot. */
+  private seenCommits = -1;
 
   constructor(path: string, options: LmdbOnlineStoreOptions = {}) {
     this.description = `lmdb:${path}`;
@@ -115,7 +120,7 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw storeUnavailable('online', this.description, 'using a closed store');
+    if (this.closed) throw storeClosed('online', this.description);
   }
 
   /** Stores each row unless a newer event time is already stored for its entity (equal overwrites). */
@@ -173,6 +178,7 @@ export class LmdbOnlineStore implements OnlineStore {
       pending = tried.filter((_, k) => !results[k]);
       written += tried.length - pending.length;
     }
+    if (written > 0) processCommits++;
     return { written, stale };
   }
 
@@ -186,6 +192,13 @@ export class LmdbOnlineStore implements OnlineStore {
     const prefix = this.prefix(view);
     checkEntityKeys(entityKeys);
     checkFeatures(features);
+    // lmdb-js keeps one read snapshot for the rest of the event turn. After a write through any
+    // handle in this process, renew it so a read never misses a write that has already resolved.
+    // (Writes from other processes become visible at the next turn, when lmdb-js renews anyway.)
+    if (this.seenCommits !== processCommits) {
+      this.db.resetReadTxn();
+      this.seenCommits = processCommits;
+    }
     const m = features.length;
     const now = Date.now();
     const out: OnlineRead[] = new Array(entityKeys.length);
@@ -224,6 +237,7 @@ export class LmdbOnlineStore implements OnlineStore {
     for (const key of this.db.getKeys({ start: prefix, end, snapshot: false })) last = this.db.remove(key);
     await last;
     await this.db.flushed;
+    processCommits++;
   }
 
   private noteExpired(key: string): void {

@@ -12,7 +12,7 @@
  * event time, replace the hash, PEXPIRE), all rows of a call in one pipeline.
  */
 import { Redis } from 'ioredis';
-import { MeridianError, redactUrl, storeUnavailable } from '../../core/errors.js';
+import { MeridianError, redactUrl, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { checkEntityKeys, checkFeatures, checkTtl, checkView, decodeValue, encodeRows } from './codec.js';
 import type {
@@ -123,7 +123,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw storeUnavailable('online', this.description, 'using a closed store');
+    if (this.closed) throw storeClosed('online', this.description);
   }
 
   /** Stores each row unless a newer event time is already stored for its entity (equal overwrites). */

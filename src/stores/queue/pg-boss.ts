@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import PgBoss from 'pg-boss';
-import { invalidArgument, MeridianError, storeUnavailable } from '../../core/errors.js';
+import { invalidArgument, MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SqlSource, StateStore } from '../state/index.js';
 import type { Job, JobHandler, JobInfo, JobQueue, JobState, SendOptions, WorkOptions } from './port.js';
@@ -196,8 +196,7 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   #usable(): void {
-    if (this.#closed)
-      throw new MeridianError('FAILED_PRECONDITION', `job queue ${this.description} is closed`);
+    if (this.#closed) throw storeClosed('job queue', this.description);
   }
 
   async createQueue(queue: string): Promise<void> {

@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { MeridianError, storeUnavailable } from '../../core/errors.js';
+import { MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { StoreContext } from '../store.js';
 import { applyMigrations } from './migrate.js';
 import type { MigrateResult, Migration, QueryResult, SqlExecutor, SqlParam, StateStore } from './port.js';
@@ -203,7 +203,7 @@ export class PgliteStateStore implements StateStore {
   }
 
   async ping(): Promise<void> {
-    if (this.#closed) throw storeUnavailable('state', this.description, 'SELECT 1', 'the store is closed');
+    if (this.#closed) throw storeClosed('state', this.description);
     try {
       await this.#db.query('SELECT 1');
     } catch (err) {

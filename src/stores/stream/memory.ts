@@ -7,7 +7,7 @@
  * the producer republishes with the same ids after a restart. Each topic keeps its newest messages
  * up to a byte budget (default 256 MiB); older ones are dropped, even when unconsumed.
  */
-import { storeUnavailable } from '../../core/errors.js';
+import { storeClosed } from '../../core/errors.js';
 import { MemoryConsumer } from './memory-consumer.js';
 import { DurableState, MemoryTopic } from './memory-topic.js';
 import {
@@ -22,7 +22,6 @@ import {
   type DeadLetterSource,
   deadLetterMessage,
   resolveConsumerOptions,
-  streamClosed,
   topicNotFound,
   validatePublish,
   validateTopic,
@@ -45,8 +44,7 @@ export class MemoryEventStream implements EventStream {
   }
 
   async ping(): Promise<void> {
-    if (this.closed)
-      throw storeUnavailable('event stream', this.description, 'ping', 'the stream was closed');
+    if (this.closed) throw storeClosed('event stream', this.description);
   }
 
   async close(): Promise<void> {
@@ -101,6 +99,6 @@ export class MemoryEventStream implements EventStream {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw streamClosed(this.description);
+    if (this.closed) throw storeClosed('event stream', this.description);
   }
 }

@@ -20,7 +20,13 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos, headers as natsHeaders } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { invalidArgument, MeridianError, redactUrl, storeUnavailable } from '../../core/errors.js';
+import {
+  invalidArgument,
+  MeridianError,
+  redactUrl,
+  storeClosed,
+  storeUnavailable,
+} from '../../core/errors.js';
 import { NatsConsumer } from './nats-consumer.js';
 import {
   type Consumer,
@@ -38,7 +44,6 @@ import {
   partitionOf,
   type ResolvedConsumerOptions,
   resolveConsumerOptions,
-  streamClosed,
   topicNotFound,
   validatePublish,
   validateTopic,
@@ -119,7 +124,7 @@ export class NatsEventStream implements EventStream {
   }
 
   async ping(): Promise<void> {
-    if (this.closed) throw storeUnavailable('event stream', this.url, 'ping', 'the stream was closed');
+    if (this.closed) throw storeClosed('event stream', this.description);
     try {
       await this.jsm.getAccountInfo();
     } catch (err) {
@@ -283,11 +288,11 @@ export class NatsEventStream implements EventStream {
   }
 
   private unavailable(doing: string, cause: unknown): MeridianError {
-    if (this.closed) return streamClosed(this.description);
+    if (this.closed) return storeClosed('event stream', this.description);
     return storeUnavailable('event stream', this.url, doing, cause);
   }
 
   private assertOpen(): void {
-    if (this.closed) throw streamClosed(this.description);
+    if (this.closed) throw storeClosed('event stream', this.description);
   }
 }

@@ -213,10 +213,3 @@ export function topicNotFound(topic: string): MeridianError {
     hint: 'create it with ensureTopic(topic) first',
   });
 }
-
-/** Error for a call on a closed stream; same text for both streams. */
-export function streamClosed(description: string): MeridianError {
-  return new MeridianError('FAILED_PRECONDITION', `event stream ${description} is closed`, {
-    hint: 'create a new event stream with createEventStream()',
-  });
-}
