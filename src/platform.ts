@@ -1,6 +1,5 @@
-import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
-import { bindGrpc, createGrpcServer, shutdownGrpc } from './api/grpc.js';
+import { bindGrpc, createGrpcServer, type GrpcSurface, shutdownGrpc } from './api/grpc.js';
 import { createHttpServer } from './api/http.js';
 import type { Config } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
@@ -26,7 +25,7 @@ export class Platform {
     readonly metrics: Registry,
     readonly stores: Stores,
     private readonly http: FastifyInstance,
-    private readonly grpc: GrpcServer,
+    private readonly grpc: GrpcSurface,
     /** Shared with the servers: false once shutdown begins, so readiness turns 503. */
     private readonly gate: { accepting: boolean },
     /** Where the servers listen, with the ports actually bound. */
@@ -41,11 +40,13 @@ export class Platform {
     const stores = await openStores(config, logger);
     const gate = { accepting: true };
     const isAccepting = () => gate.accepting;
-    const http = createHttpServer({ logger, metrics, stores, isAccepting });
-    const grpc = createGrpcServer({ logger, stores, isAccepting });
+    let http: FastifyInstance | undefined;
+    let grpc: GrpcSurface | undefined;
     try {
+      http = createHttpServer({ logger, metrics, stores, isAccepting });
+      grpc = createGrpcServer({ logger, stores, isAccepting });
       await http.listen({ host: config.http.host, port: config.http.port });
-      const grpcPort = await bindGrpc(grpc, config.grpc.host, config.grpc.port);
+      const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);
       const httpPort = (http.server.address() as { port: number }).port;
       const shown = displayHost(config.http.host);
       return new Platform(
@@ -60,8 +61,8 @@ export class Platform {
         `grpc://${displayHost(config.grpc.host)}:${grpcPort}`,
       );
     } catch (err) {
-      await http.close().catch(() => undefined);
-      grpc.forceShutdown();
+      await http?.close().catch(() => undefined);
+      grpc?.server.forceShutdown();
       await closeStores(stores, logger);
       throw err;
     }
@@ -77,9 +78,32 @@ export class Platform {
     this.gate.accepting = false;
     const timeout = this.config.shutdownTimeoutMs;
     this.logger.info({ timeoutMs: timeout }, 'draining');
-    await Promise.all([this.http.close(), shutdownGrpc(this.grpc, timeout)]);
-    await closeStores(this.stores, this.logger);
+    this.grpc.endStreams();
+    try {
+      await Promise.all([this.closeHttp(timeout), shutdownGrpc(this.grpc.server, timeout)]);
+    } finally {
+      await closeStores(this.stores, this.logger);
+    }
     this.logger.info('stopped');
+  }
+
+  /** Waits for in-flight requests up to timeoutMs, then cuts the connections still open. */
+  private async closeHttp(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const closing = this.http.close();
+    const outcome = await Promise.race([closing.then(() => 'closed' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.logger.warn(
+        { timeoutMs },
+        'requests still running after the shutdown timeout; closing their connections',
+      );
+      this.http.server.closeAllConnections();
+      await closing;
+    }
   }
 }
 

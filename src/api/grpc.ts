@@ -41,9 +41,17 @@ export interface GrpcServerOptions {
   isAccepting: () => boolean;
 }
 
+/** A target's gRPC server and how to end its long-lived streams when shutdown begins. */
+export interface GrpcSurface {
+  server: grpc.Server;
+  /** Answers NOT_SERVING on every open health Watch and ends it, so a graceful shutdown is not held open. */
+  endStreams(): void;
+}
+
 /** The gRPC server of one target; services are added by the services that own them. */
-export function createGrpcServer(options: GrpcServerOptions): grpc.Server {
+export function createGrpcServer(options: GrpcServerOptions): GrpcSurface {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const watches = new Set<grpc.ServerWritableStream<{ service: string }, unknown>>();
   const health = loadProto('grpc/health/v1/health.proto') as unknown as {
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
   };
@@ -73,11 +81,24 @@ export function createGrpcServer(options: GrpcServerOptions): grpc.Server {
       const send = () => status().then((s) => call.write({ status: s }));
       void send();
       const timer = setInterval(send, 5000);
-      call.on('cancelled', () => clearInterval(timer));
-      call.on('close', () => clearInterval(timer));
+      watches.add(call);
+      const forget = () => {
+        clearInterval(timer);
+        watches.delete(call);
+      };
+      call.on('cancelled', forget);
+      call.on('close', forget);
+      call.on('finish', forget);
     },
   });
-  return server;
+  const endStreams = () => {
+    for (const call of watches) {
+      call.write({ status: 'NOT_SERVING' });
+      call.end();
+    }
+    watches.clear();
+  };
+  return { server, endStreams };
 }
 
 /** Binds host:port (0 picks a free port) and resolves to the bound port. */

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Config } from '../core/config.js';
+import { MeridianError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createArtifactStore } from './artifact/index.js';
 import { type StoreName, type Stores, TARGET_STORES } from './index.js';
@@ -22,7 +23,8 @@ export async function openStores(
   logger: Logger,
   names = TARGET_STORES[config.target],
 ): Promise<Stores> {
-  mkdirSync(config.dataDir, { recursive: true });
+  makeDataDir(config.dataDir);
+  logger.info({ target: config.target, stores: names }, 'opening stores');
   const ctx: StoreContext = {
     dataDir: config.dataDir,
     logger,
@@ -75,5 +77,19 @@ export async function closeStores(stores: Stores, logger: Logger): Promise<void>
       logger.warn({ store: name, err }, 'store did not close cleanly');
     }
     delete stores[name];
+  }
+}
+
+function makeDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new MeridianError(
+      'CONFIG_INVALID',
+      `dataDir ${dir} cannot be created (${reason}); pass a writable directory with --data-dir or MERIDIAN_DATA_DIR`,
+      { field: 'dataDir' },
+      { cause: err },
+    );
   }
 }

@@ -78,7 +78,8 @@ export async function startMeridian(
   };
 }
 
-function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+/** Spawns `meridian <args>` without waiting for anything. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn', ...env },

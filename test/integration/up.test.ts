@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadProto } from '../../src/api/grpc.js';
-import { type MeridianProcess, runMeridian, startMeridian } from '../helpers/meridian-process.js';
+import { type MeridianProcess, runMeridian, spawnCli, startMeridian } from '../helpers/meridian-process.js';
 import { freePort, type RunningServer, serverAvailable, startRedis } from '../helpers/servers.js';
 
 const PORTS = ['--http-port', '0', '--grpc-port', '0'];
@@ -131,6 +131,35 @@ describe('meridian up', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('everything');
     expect(result.stderr).toMatch(/all, features, serving, monitoring, pipelines/);
+  });
+
+  it('names the data dir when it cannot be created', async () => {
+    const result = await runMeridian(['up', '--data-dir', '/etc/hostname/meridian', ...PORTS]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('dataDir /etc/hostname/meridian cannot be created');
+    expect(result.stderr).toContain('--data-dir');
+  });
+
+  // A fresh PGlite directory takes seconds to initialise (WASM initdb): the window this test needs.
+  it('stops cleanly when SIGTERM arrives while the stores are still opening', {
+    timeout: 120_000,
+  }, async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'meridian-up-early-'));
+    const child = spawnCli(['up', '--data-dir', fresh, ...PORTS], { MERIDIAN_LOG_LEVEL: 'info' });
+    let log = '';
+    await new Promise<void>((resolve) =>
+      child.stderr?.on('data', (chunk: Buffer) => {
+        log += chunk;
+        if (log.includes('opening stores')) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    // The embedded stores were closed: the same directory opens again.
+    running = await startMeridian(['--data-dir', fresh, ...PORTS]);
+    expect((await fetch(`${running.httpUrl}/readyz`)).status).toBe(200);
+    rmSync(fresh, { recursive: true, force: true });
   });
 
   it('names the URL and what was tried when a configured server is unreachable', async () => {
