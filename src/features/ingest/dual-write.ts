@@ -1,0 +1,189 @@
+/**
+ * Writes one batch of a source's events: dedup by event id, transform per view, append to the
+ * offline store, then update the online store. The batch is acknowledged only after all of it.
+ *
+ * Order and crashes. The offline store is the source of truth and the raw source table doubles as
+ * the record of which event ids are stored, so it is written last of the offline tables:
+ * - death before the raw append: nothing was acknowledged; a retry is not seen as a duplicate and
+ *   writes the view rows again. The repeated rows carry the same values and event time, so every
+ *   point-in-time answer stays the same (the later copy wins a tie with identical values).
+ * - death between the offline and the online write: nothing was acknowledged, and the offline rows
+ *   are complete. A retried push is then dropped as a duplicate, so the online store stays behind
+ *   for those entities until a newer event arrives or the view is materialized from the offline
+ *   history (which applies the same newest-event rule). No acknowledged event is ever lost: the
+ *   acknowledgement waits for both writes.
+ */
+import { MeridianError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { OfflineSchema, OfflineStore } from '../../stores/offline/port.js';
+import type { FeatureValue, OnlineRow, OnlineStore } from '../../stores/online/port.js';
+import type { Catalog, ResolvedView } from '../catalog.js';
+import type { SourceDef } from '../definitions.js';
+import {
+  entityKey,
+  onlineViewName,
+  sourceTable,
+  sourceTableSchema,
+  viewTable,
+  viewTableSchema,
+} from '../layout.js';
+import { microsToMs, nextCreatedMicros } from './created-clock.js';
+import type { ParsedEvent } from './events.js';
+import { projectView, runSqlView, type StagedBatch, stageBatch, type ViewRow } from './transform.js';
+
+export interface DualWriteStores {
+  offline: OfflineStore;
+  online: OnlineStore;
+  catalog: Catalog;
+}
+
+/** Remembers which tables exist with which schema, so a batch does not re-check them every time. */
+export class TableCache {
+  private readonly known = new Set<string>();
+
+  /** Creates the table if this process has not yet ensured it with this schema. */
+  async ensure(offline: OfflineStore, table: string, schema: OfflineSchema): Promise<void> {
+    const key = `${table}\u0000${JSON.stringify(schema)}`;
+    if (this.known.has(key)) return;
+    await offline.ensureTable(table, schema);
+    this.known.add(key);
+  }
+}
+
+/**
+ * Marks each event new (true) or a duplicate (false): of an earlier event in the batch or a stored
+ * one, checked with one query per batch. A hashed id covers the event timestamp, so a stored twin
+ * has the same one: the time range lets DuckDB skip row groups outside the batch's span.
+ */
+async function findNew(
+  offline: OfflineStore,
+  source: SourceDef,
+  events: readonly ParsedEvent[],
+): Promise<boolean[]> {
+  const firstIndex = new Map<string, number>();
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  events.forEach((event, i) => {
+    if (!firstIndex.has(event.id)) firstIndex.set(event.id, i);
+    min = Math.min(min, event.eventTime);
+    max = Math.max(max, event.eventTime);
+  });
+  const ids = [...firstIndex.keys()];
+  const inRange = source.idField ? '' : ` AND "${source.timestampField}" BETWEEN $2 AND $3`;
+  const stored = await offline.query<{ event_id: string }>(
+    `SELECT event_id FROM "${sourceTable(source.name)}" WHERE event_id IN (SELECT unnest($1::VARCHAR[]))${inRange}`,
+    source.idField ? [ids] : [ids, new Date(min), new Date(max)],
+  );
+  const storedIds = new Set(stored.map((row) => row.event_id));
+  return events.map((event, i) => firstIndex.get(event.id) === i && !storedIds.has(event.id));
+}
+
+/** Computes every view's rows for the new events; SQL views share one staged copy of the batch. */
+async function transformAll(
+  offline: OfflineStore,
+  views: readonly ResolvedView[],
+  source: SourceDef,
+  events: readonly ParsedEvent[],
+  created: readonly bigint[],
+  runId: string,
+): Promise<Map<ResolvedView, ViewRow[]>> {
+  const out = new Map<ResolvedView, ViewRow[]>();
+  let staged: StagedBatch | undefined;
+  try {
+    for (const view of views) {
+      if (!view.sql) {
+        out.set(view, projectView(view, source, events, created));
+        continue;
+      }
+      staged ??= await stageBatch(offline, source, events, runId);
+      out.set(view, await runSqlView(offline, view, source, staged));
+    }
+  } finally {
+    await staged?.drop();
+  }
+  return out;
+}
+
+function offlineRow(view: ResolvedView, row: ViewRow, runId: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  view.keys.forEach((key, i) => {
+    out[key.name] = row.keys[i];
+  });
+  for (const [name, value] of Object.entries(row.features)) out[name] = value;
+  out.event_timestamp = row.eventTime;
+  out.created_timestamp = microsToMs(row.created);
+  out.transform_version = view.transformVersion;
+  out.run_id = runId;
+  return out;
+}
+
+/**
+ * One online row per entity: the newest event, and at an equal event time the later-created row,
+ * which is the point-in-time tie-break; the store itself never lets an older event overwrite.
+ */
+function latestPerEntity(rows: readonly ViewRow[]): OnlineRow[] {
+  const latest = new Map<string, ViewRow>();
+  for (const row of rows) {
+    const key = entityKey(row.keys);
+    const held = latest.get(key);
+    if (
+      !held ||
+      row.eventTime > held.eventTime ||
+      (row.eventTime === held.eventTime && row.created > held.created)
+    ) {
+      latest.set(key, row);
+    }
+  }
+  return [...latest].map(([key, row]) => ({
+    entityKey: key,
+    eventTime: row.eventTime,
+    values: row.features as Record<string, FeatureValue>,
+  }));
+}
+
+/** Writes one batch to both stores; answers, per event, whether it was newly stored. */
+export async function writeBatch(
+  stores: DualWriteStores,
+  tables: TableCache,
+  source: SourceDef,
+  events: readonly ParsedEvent[],
+): Promise<boolean[]> {
+  const { offline, online, catalog } = stores;
+  const rawTable = sourceTable(source.name);
+  await tables.ensure(offline, rawTable, sourceTableSchema(source));
+  const isNew = await findNew(offline, source, events);
+  const fresh = events.filter((_, i) => isNew[i]);
+  if (fresh.length === 0) return isNew;
+  const created = fresh.map(() => nextCreatedMicros());
+  const runId = newId();
+  const views = catalog.viewsOfSource(source.name);
+  const computed = await transformAll(offline, views, source, fresh, created, runId);
+  for (const [view, rows] of computed) {
+    await tables.ensure(offline, viewTable(view.name), viewTableSchema(view));
+    await offline.append(
+      viewTable(view.name),
+      rows.map((row) => offlineRow(view, row, runId)),
+    );
+  }
+  await offline.append(
+    rawTable,
+    fresh.map((event, i) => ({
+      ...event.values,
+      event_id: event.id,
+      created_timestamp: microsToMs(created[i]!),
+    })),
+  );
+  for (const [view, rows] of computed) {
+    if (view.online && rows.length > 0) await online.writeLatest(onlineViewName(view), latestPerEntity(rows));
+  }
+  return isNew;
+}
+
+/** The error for a push to a source the catalog does not have. */
+export function unknownSource(name: string): MeridianError {
+  return new MeridianError(
+    'NOT_FOUND',
+    `source "${name}" does not exist; apply its definition with POST /v1/apply (or meridian apply) and push again`,
+    { field: 'source', source: name },
+  );
+}
