@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { bindGrpc, createGrpcServer, type GrpcSurface, shutdownGrpc } from './api/grpc.js';
 import { createHttpServer } from './api/http.js';
+import { registerFeatureRoutes } from './api/routes/features.js';
 import type { Config } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetricsRegistry, type Registry } from './core/metrics.js';
+import { type FeatureStore, startFeatureStore } from './features/service.js';
 import type { Stores } from './stores/index.js';
 import { closeStores, openStores } from './stores/open.js';
 
@@ -28,6 +30,7 @@ export class Platform {
     private readonly grpc: GrpcSurface,
     /** Shared with the servers: false once shutdown begins, so readiness turns 503. */
     private readonly gate: { accepting: boolean },
+    private readonly features: FeatureStore | undefined,
     /** Where the servers listen, with the ports actually bound. */
     readonly httpUrl: string,
     readonly grpcUrl: string,
@@ -42,9 +45,14 @@ export class Platform {
     const isAccepting = () => gate.accepting;
     let http: FastifyInstance | undefined;
     let grpc: GrpcSurface | undefined;
+    let features: FeatureStore | undefined;
     try {
       http = createHttpServer({ logger, metrics, stores, isAccepting });
       grpc = createGrpcServer({ logger, stores, isAccepting });
+      if (config.target === 'all' || config.target === 'features') {
+        features = await startFeatureStore(stores, logger);
+        registerFeatureRoutes(http, features, stores);
+      }
       await http.listen({ host: config.http.host, port: config.http.port });
       const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);
       const httpPort = (http.server.address() as { port: number }).port;
@@ -57,12 +65,14 @@ export class Platform {
         http,
         grpc,
         gate,
+        features,
         `http://${shown}:${httpPort}`,
         `grpc://${displayHost(config.grpc.host)}:${grpcPort}`,
       );
     } catch (err) {
       await http?.close().catch(() => undefined);
       grpc?.server.forceShutdown();
+      await features?.close().catch(() => undefined);
       await closeStores(stores, logger);
       throw err;
     }
@@ -81,6 +91,7 @@ export class Platform {
     this.grpc.endStreams();
     try {
       await Promise.all([this.closeHttp(timeout), shutdownGrpc(this.grpc.server, timeout)]);
+      await this.features?.close();
     } finally {
       await closeStores(this.stores, this.logger);
     }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Config, loadConfig, TARGETS } from '../core/config.js';
 import { MeridianError, redactUrl } from '../core/errors.js';
+import { registerApplyCommands } from './apply.js';
 import { up } from './up.js';
 
 interface GlobalFlags {
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
       const config = configFrom(program.opts<GlobalFlags>(), {});
       process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
     });
+  registerApplyCommands(program);
   return program;
 }
 
