@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMeridianError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { StoreContext } from '../../src/stores/store.js';
 import { createEventStream } from '../../src/stores/stream/index.js';
 import { MemoryEventStream } from '../../src/stores/stream/memory.js';
+import { streamNameOf } from '../../src/stores/stream/nats.js';
 import type { EventStream } from '../../src/stores/stream/port.js';
 import {
   freePort,
@@ -81,6 +84,15 @@ class RestartableNats {
     await this.startProcess();
   }
 
+  /** Stops the server, keeping its store directory for `resume`. */
+  async pause(): Promise<void> {
+    await this.stopProcess();
+  }
+
+  async resume(): Promise<void> {
+    await this.startProcess();
+  }
+
   async stop(): Promise<void> {
     await this.stopProcess();
     rmSync(this.dir, { recursive: true, force: true });
@@ -113,6 +125,19 @@ async function untilPingAnswers(stream: EventStream, timeoutMs = 15_000): Promis
     try {
       await stream.ping();
       return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Calls `attempt` until it resolves, as a caller retrying a failed call would. */
+async function retryUntilDone(attempt: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
     } catch (err) {
       if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 100));
@@ -194,6 +219,36 @@ describe.runIf(serverAvailable('nats'))('NATS JetStream event stream', () => {
       await nats.stop();
     }
   });
+
+  it('acks for real when a caller retries an ack that failed while the server was down', async () => {
+    const nats = await RestartableNats.start();
+    const stream = await createEventStream(nats.url, ctx);
+    let observer: NatsConnection | undefined;
+    try {
+      const topic = uniqueTopic('ack-retry');
+      await stream.ensureTopic(topic);
+      await stream.publish(topic, [{ key: 'k', data: bytes('once') }]);
+      const message = await reader(
+        await stream.consume(topic, { name: 'retrier', ackWaitMs: 60_000 }),
+      ).next();
+
+      await nats.pause();
+      await expect(message.ack()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await nats.resume();
+      await untilPingAnswers(stream);
+      await retryUntilDone(() => message.ack());
+
+      observer = await connect({ servers: `127.0.0.1:${nats.port}`, timeout: 3000 });
+      const jsm = await jetstreamManager(observer);
+      const info = await jsm.consumers.info(streamNameOf(topic), 'retrier');
+      expect(info.num_ack_pending).toBe(0);
+      expect(info.ack_floor.stream_seq).toBe(message.seq);
+    } finally {
+      await observer?.close();
+      await stream.close();
+      await nats.stop();
+    }
+  }, 30_000);
 
   it('fails with STORE_UNAVAILABLE when the server runs without JetStream', async () => {
     const plain = await RestartableNats.start(false);

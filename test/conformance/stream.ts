@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sleep } from '../../src/core/clock.js';
 import { isMeridianError } from '../../src/core/errors.js';
 import {
   type Consumer,
@@ -341,6 +342,44 @@ export function eventStreamConformance(name: string, setup: () => Promise<Stream
       const redelivered = received.find((m) => m.seq === acks[0]!.seq)!;
       expect(redelivered.deliveryCount).toBeGreaterThanOrEqual(2);
     });
+
+    it('dead-letters no message its callers saw fewer than maxDeliver times and loses none, with a slow handler and a close mid-stream', async () => {
+      const acks = await stream.publish(
+        topic,
+        Array.from({ length: 24 }, (_, i) => keyed(`k${i % 3}`, `m${i}`)),
+      );
+      const options = { name: 'unhurried', ackWaitMs: 500, maxDeliver: 2 };
+      const seen = new Map<number, number>();
+      const acked = new Set<number>();
+      const handle = async (m: StreamMessage) => {
+        seen.set(m.seq, (seen.get(m.seq) ?? 0) + 1);
+        expect(m.deliveryCount).toBe(seen.get(m.seq));
+        await sleep(80);
+        await m.ack();
+        acked.add(m.seq);
+      };
+      const first = await stream.consume(topic, options);
+      const r1 = reader(first);
+      for (let i = 0; i < 10; i++) await handle(await r1.next());
+      await first.close();
+
+      const r2 = reader(await stream.consume(topic, options));
+      while (acked.size < acks.length) {
+        const m = await r2.poll(2000);
+        if (!m) break;
+        await handle(m);
+      }
+      const dlq = reader(await stream.consume(deadLetterTopic(topic), { name: 'dlq-check' }));
+      const dead: number[] = [];
+      for (let m = await dlq.poll(1000); m; m = await dlq.poll(1000)) {
+        dead.push(Number(m.headers['Meridian-Dlq-Seq']));
+        await m.ack();
+      }
+      for (const seq of dead)
+        expect(seen.get(seq) ?? 0, `seq ${seq} dead-lettered`).toBeGreaterThanOrEqual(2);
+      const accounted = acks.map((a) => acked.has(a.seq) || dead.includes(a.seq));
+      expect(accounted).toEqual(acks.map(() => true));
+    }, 30_000);
 
     it('rejects bad arguments with INVALID_ARGUMENT naming the argument', async () => {
       for (const bad of ['bad topic', '', 'a..b', 'a*', 'a>', '.a', 'a/b', 'x'.repeat(201)]) {

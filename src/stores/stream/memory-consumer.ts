@@ -4,45 +4,38 @@
  * most `maxInFlight` messages of a durable name are unacked at once.
  */
 
+import { isMeridianError } from '../../core/errors.js';
+import { iterateUntilClosed } from './iterate.js';
 import type { DurableState, MemoryTopic, PendingDelivery, StoredMessage } from './memory-topic.js';
 import type { Consumer, StreamMessage } from './port.js';
 import { type DeadLetterSource, deadLetterReason, exhausted, validateDelay } from './rules.js';
 
+/** Stores a dead-letter message; throws RESOURCE_EXHAUSTED when the dead-letter topic is full. */
 export type DeadLetterSink = (source: DeadLetterSource) => void;
 
 export class MemoryConsumer implements Consumer {
   private closed = false;
-  private readonly closing: Promise<void>;
-  private wakeOnClose: () => void = () => {};
 
   constructor(
     private readonly topic: MemoryTopic,
     private readonly durable: DurableState,
     private readonly deadLetter: DeadLetterSink,
     private readonly onClose: (consumer: MemoryConsumer) => void,
-  ) {
-    this.closing = new Promise((resolve) => {
-      this.wakeOnClose = resolve;
-    });
-  }
+  ) {}
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<StreamMessage> {
-    try {
-      for (;;) {
-        const message = await this.take();
-        if (!message) return;
-        yield message;
-      }
-    } finally {
-      await this.close();
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<StreamMessage> {
+    return iterateUntilClosed(
+      () => this.take(),
+      () => this.close(),
+    );
   }
 
   /** Stops handing out messages; unacked ones are redelivered after their ack wait. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wakeOnClose();
+    // Waiters sleep on the topic's signal; waking them all lets this one see `closed`.
+    this.topic.changed();
     this.onClose(this);
   }
 
@@ -65,21 +58,23 @@ export class MemoryConsumer implements Consumer {
       const delivery = pending.get(seq);
       if (!delivery) return undefined;
       const stored = this.topic.at(seq);
-      if (stored && !exhausted(delivery.deliveries, options.maxDeliver)) {
+      if (!stored) {
+        pending.delete(seq);
+        continue;
+      }
+      if (!exhausted(delivery.deliveries, options.maxDeliver)) {
         delivery.deliveries++;
         delivery.dueAt = now + options.ackWaitMs;
         this.sweepIfLast(stored, delivery);
         return this.wrap(stored, delivery);
       }
-      pending.delete(seq);
-      if (stored) this.moveToDeadLetter(stored, delivery.deliveries, 'timeout');
+      this.moveToDeadLetter(stored, delivery, 'timeout');
     }
   }
 
   private deliverNext(now: number): StreamMessage | undefined {
     const { durable, topic } = this;
     if (durable.pending.size >= durable.options.maxInFlight) return undefined;
-    durable.nextSeq = Math.max(durable.nextSeq, topic.firstSeq);
     const stored = durable.nextSeq <= topic.lastSeq ? topic.at(durable.nextSeq) : undefined;
     if (!stored) return undefined;
     durable.nextSeq++;
@@ -100,38 +95,52 @@ export class MemoryConsumer implements Consumer {
       const { pending } = this.durable;
       const p = pending.get(stored.seq);
       if (this.closed || p !== delivery || p.deliveries !== deliveries || p.dueAt > Date.now()) return;
-      pending.delete(stored.seq);
-      this.moveToDeadLetter(stored, deliveries, 'timeout');
+      this.moveToDeadLetter(stored, delivery, 'timeout');
     }, this.durable.options.ackWaitMs);
     timer.unref();
   }
 
+  /**
+   * Sleeps until the topic changes (a publish, an ack, a nak or a close) or the next pending
+   * message is due. Only promises that settle take part, so no reaction outlives the wait.
+   */
   private async waitForWork(now: number): Promise<void> {
     let nextDue = Number.POSITIVE_INFINITY;
     for (const p of this.durable.pending.values()) nextDue = Math.min(nextDue, p.dueAt);
+    const change = this.topic.nextChange();
+    if (nextDue === Number.POSITIVE_INFINITY) return change;
     let timer: NodeJS.Timeout | undefined;
-    const due =
-      nextDue === Number.POSITIVE_INFINITY
-        ? new Promise<void>(() => {})
-        : new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, Math.max(1, nextDue - now));
-          });
-    await Promise.race([this.topic.nextChange(), this.closing, due]);
+    const due = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(1, nextDue - now));
+    });
+    await Promise.race([change, due]);
     clearTimeout(timer);
   }
 
-  private moveToDeadLetter(stored: StoredMessage, deliveries: number, how: 'nak' | 'timeout'): void {
+  /**
+   * Moves an exhausted delivery to the dead-letter topic. When that topic is full the message
+   * stays pending and the move is tried again after another ack wait, so nothing is lost.
+   */
+  private moveToDeadLetter(stored: StoredMessage, delivery: PendingDelivery, how: 'nak' | 'timeout'): void {
     const { name, ackWaitMs } = this.durable.options;
-    this.deadLetter({
-      topic: this.topic.name,
-      consumer: name,
-      key: stored.key,
-      data: stored.data,
-      headers: stored.headers,
-      seq: stored.seq,
-      deliveries,
-      reason: deadLetterReason(how, deliveries, ackWaitMs),
-    });
+    const { deliveries } = delivery;
+    try {
+      this.deadLetter({
+        topic: this.topic.name,
+        consumer: name,
+        key: stored.key,
+        data: stored.data,
+        headers: stored.headers,
+        seq: stored.seq,
+        deliveries,
+        reason: deadLetterReason(how, deliveries, ackWaitMs),
+      });
+    } catch (err) {
+      if (!isMeridianError(err, 'RESOURCE_EXHAUSTED')) throw err;
+      delivery.dueAt = Date.now() + ackWaitMs;
+      return;
+    }
+    this.durable.pending.delete(stored.seq);
     this.topic.changed();
   }
 
@@ -166,8 +175,7 @@ export class MemoryConsumer implements Consumer {
         const p = current();
         if (!p) return;
         if (exhausted(p.deliveries, this.durable.options.maxDeliver)) {
-          pending.delete(stored.seq);
-          this.moveToDeadLetter(stored, p.deliveries, 'nak');
+          this.moveToDeadLetter(stored, p, 'nak');
           return;
         }
         p.dueAt = Date.now() + delay;

@@ -1,8 +1,11 @@
 /**
  * One topic of the embedded stream: an append-only log with id deduplication, the durable
- * consumers' positions, and a change signal consumers wait on.
+ * consumers' positions, and a change signal consumers wait on. The log keeps at most `maxBytes` of
+ * messages; to make room it drops only messages every durable consumer has acked (any message when
+ * the topic has no durable consumer), and refuses a publish that still does not fit.
  */
 
+import { MeridianError } from '../../core/errors.js';
 import type { OutgoingMessage, PublishAck } from './port.js';
 import type { ResolvedConsumerOptions } from './rules.js';
 import { DEDUP_WINDOW_MS } from './rules.js';
@@ -26,10 +29,15 @@ export interface PendingDelivery {
 
 /** The state a durable name keeps between consumers: its position and unacked deliveries. */
 export class DurableState {
-  nextSeq = 1;
   readonly pending = new Map<number, PendingDelivery>();
-  constructor(public options: ResolvedConsumerOptions) {}
+  constructor(
+    public options: ResolvedConsumerOptions,
+    /** The next first delivery; a new durable name starts at the oldest message kept. */
+    public nextSeq: number,
+  ) {}
 }
+
+const sizeOf = (message: OutgoingMessage): number => message.data.byteLength + message.key.length;
 
 export class MemoryTopic {
   readonly durables = new Map<string, DurableState>();
@@ -53,9 +61,28 @@ export class MemoryTopic {
     return this.last;
   }
 
-  /** Appends a message unless its id was seen within the dedup window. */
-  append(message: OutgoingMessage, now: number): PublishAck {
+  /**
+   * Appends the messages in order, skipping ids seen within the dedup window. With durable
+   * consumers, appends none and throws RESOURCE_EXHAUSTED when they do not fit even after dropping
+   * every message all of them have acked.
+   */
+  appendAll(messages: readonly OutgoingMessage[], now: number): PublishAck[] {
     this.forgetOldIds(now);
+    const keepFrom = this.lowestUnacked();
+    const incoming = this.newBytes(messages);
+    this.dropOldest(keepFrom, incoming);
+    if (this.bytes + incoming > this.maxBytes && keepFrom !== Number.POSITIVE_INFINITY) {
+      throw this.full(incoming);
+    }
+    const acks = messages.map((m) => this.append(m, now));
+    // Without durable consumers nobody waits for a message, so older ones of this batch may go
+    // too; the newest stays for the next consumer to start at.
+    this.dropOldest(Math.min(keepFrom, this.last), 0);
+    this.changed();
+    return acks;
+  }
+
+  private append(message: OutgoingMessage, now: number): PublishAck {
     const earlier = message.id === undefined ? undefined : this.seen.get(message.id);
     if (earlier) return { seq: earlier.seq, duplicate: true };
     const seq = ++this.last;
@@ -65,13 +92,11 @@ export class MemoryTopic {
       data: message.data.slice(),
       id: message.id ?? null,
       headers: { ...message.headers },
-      bytes: message.data.byteLength + message.key.length,
+      bytes: sizeOf(message),
     };
     this.log.push(stored);
     this.bytes += stored.bytes;
     if (message.id !== undefined) this.seen.set(message.id, { seq, at: now });
-    this.trim();
-    this.changed();
     return { seq, duplicate: false };
   }
 
@@ -98,15 +123,51 @@ export class MemoryTopic {
     }
   }
 
-  /** Drops the oldest messages past the byte budget, keeping at least the newest one. */
-  private trim(): void {
-    while (this.bytes > this.maxBytes && this.log.length - this.head > 1) {
-      this.bytes -= this.log[this.head]!.bytes;
+  /** Bytes the messages add: duplicates of a remembered or an earlier id in the batch add none. */
+  private newBytes(messages: readonly OutgoingMessage[]): number {
+    const ids = new Set<string>();
+    let total = 0;
+    for (const m of messages) {
+      if (m.id !== undefined && (this.seen.has(m.id) || ids.has(m.id))) continue;
+      if (m.id !== undefined) ids.add(m.id);
+      total += sizeOf(m);
+    }
+    return total;
+  }
+
+  /** Drops the oldest messages below `keepFrom` until `incoming` more bytes fit. */
+  private dropOldest(keepFrom: number, incoming: number): void {
+    while (this.bytes + incoming > this.maxBytes && this.head < this.log.length) {
+      const oldest = this.log[this.head]!;
+      if (oldest.seq >= keepFrom) break;
+      this.bytes -= oldest.bytes;
       this.head++;
     }
     if (this.head > 1024 && this.head * 2 > this.log.length) {
       this.log = this.log.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** The lowest seq some durable consumer has not acked yet; Infinity without durable consumers. */
+  private lowestUnacked(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const durable of this.durables.values()) {
+      lowest = Math.min(lowest, durable.nextSeq);
+      for (const seq of durable.pending.keys()) lowest = Math.min(lowest, seq);
+    }
+    return lowest;
+  }
+
+  private full(incoming: number): MeridianError {
+    return new MeridianError(
+      'RESOURCE_EXHAUSTED',
+      `the in-process event stream is full: topic ${JSON.stringify(this.name)} holds ${this.bytes} bytes from its oldest message a durable consumer has not acked on, and ${incoming} more would exceed its limit of ${this.maxBytes} bytes (maxTopicBytes); nothing was published`,
+      {
+        topic: this.name,
+        limitBytes: this.maxBytes,
+        hint: 'consume (and ack) faster, or use NATS (eventStream "nats://host:port") for a disk-backed stream',
+      },
+    );
   }
 }

@@ -1,11 +1,17 @@
 /**
  * The embedded event stream: the same interface and semantics as the NATS one, inside the process.
  *
- * Lifetime: topics, messages and durable consumer positions live in this `EventStream` instance,
- * i.e. at most as long as the process. "Durably stored" means stored in this instance; a consumer
- * that must survive a crash acks only after it has written what it needs to a durable store, and
- * the producer republishes with the same ids after a restart. Each topic keeps its newest messages
- * up to a byte budget (default 256 MiB); older ones are dropped, even when unconsumed.
+ * Lifetime: topics, messages and durable consumer positions live in this `EventStream` instance
+ * only, so they last at most as long as the process and are gone after a restart or crash.
+ * "Durably stored" means stored in this instance; a consumer that must survive a crash acks only
+ * after it has written what it needs to a durable store, and the producer republishes with the
+ * same ids after a restart. Use NATS where messages must outlive the process.
+ *
+ * Size: each topic holds at most `maxTopicBytes` (default 256 MiB) of message data. To make room
+ * it drops the oldest messages every durable consumer has acked (or the oldest of all when the
+ * topic has no durable consumer); a message that is not acked yet is never dropped. When that is
+ * not enough, publish fails with RESOURCE_EXHAUSTED and stores nothing, so an acknowledged publish
+ * is never lost to the limit.
  */
 import { storeClosed } from '../../core/errors.js';
 import { MemoryConsumer } from './memory-consumer.js';
@@ -28,7 +34,7 @@ import {
 } from './rules.js';
 
 export interface MemoryEventStreamOptions {
-  /** Bytes of message data kept per topic before the oldest messages are dropped; default 256 MiB. */
+  /** Bytes of message data a topic holds; past it, publish fails unless acked messages can go. Default 256 MiB. */
   maxTopicBytes?: number;
 }
 
@@ -61,9 +67,7 @@ export class MemoryEventStream implements EventStream {
   async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<PublishAck[]> {
     validatePublish(topic, messages);
     this.assertOpen();
-    const log = this.topic(topic);
-    const now = Date.now();
-    return messages.map((m) => log.append(m, now));
+    return this.topic(topic).appendAll(messages, Date.now());
   }
 
   async consume(topic: string, options: ConsumerOptions): Promise<Consumer> {
@@ -75,7 +79,7 @@ export class MemoryEventStream implements EventStream {
     let durable = log.durables.get(resolved.name);
     if (durable) durable.options = resolved;
     else {
-      durable = new DurableState(resolved);
+      durable = new DurableState(resolved, log.firstSeq);
       log.durables.set(resolved.name, durable);
     }
     const consumer = new MemoryConsumer(
@@ -89,7 +93,7 @@ export class MemoryEventStream implements EventStream {
   }
 
   private deadLetter(source: DeadLetterSource): void {
-    this.topic(deadLetterTopic(source.topic)).append(deadLetterMessage(source), Date.now());
+    this.topic(deadLetterTopic(source.topic)).appendAll([deadLetterMessage(source)], Date.now());
   }
 
   private topic(topic: string): MemoryTopic {

@@ -48,6 +48,7 @@ import {
   validatePublish,
   validateTopic,
 } from './rules.js';
+import { UnseenDeliveries } from './unseen.js';
 
 const CONNECT_TIMEOUT_MS = 3000;
 const REQUEST_TIMEOUT_MS = 5000;
@@ -77,6 +78,8 @@ export class NatsEventStream implements EventStream {
   private readonly js: JetStreamClient;
   private readonly knownTopics = new Set<string>();
   private readonly consumers = new Set<NatsConsumer>();
+  /** Per `<stream>/<durable name>`: deliveries no caller saw (see unseen.ts). */
+  private readonly unseen = new Map<string, UnseenDeliveries>();
   private closed = false;
 
   private constructor(
@@ -181,10 +184,15 @@ export class NatsEventStream implements EventStream {
     try {
       await this.upsertConsumer(stream, resolved);
       const consumer = await this.js.consumers.get(stream, resolved.name);
+      const ledger = `${stream}/${resolved.name}`;
+      const unseen = this.unseen.get(ledger) ?? new UnseenDeliveries();
+      this.unseen.set(ledger, unseen);
       const wrapped: NatsConsumer = new NatsConsumer({
         topic,
         options: resolved,
         consumer,
+        connection: this.nc,
+        unseen,
         deadLetter: async (source) => {
           await this.publishUnchecked(deadLetterTopic(topic), [deadLetterMessage(source)]);
         },
