@@ -52,6 +52,10 @@ describe('errors', () => {
     expect(error.message).not.toContain('s3cret');
   });
 
+  it('hides a password given without a user name', () => {
+    expect(redactUrl('redis://:s3cret@cache:6379/0')).toBe('redis://:***@cache:6379/0');
+  });
+
   it('hides Azure account keys in connection strings', () => {
     expect(redactUrl('AccountName=a;AccountKey=abc+/==;BlobEndpoint=http://x')).toBe(
       'AccountName=a;AccountKey=***;BlobEndpoint=http://x',

@@ -96,7 +96,7 @@ export function storeUnavailable(store: string, url: string, tried: string, caus
 /** Removes a password from a URL or connection string before it is logged or returned. */
 export function redactUrl(url: string): string {
   return url
-    .replace(/(\/\/[^:/@]+:)[^@/]+@/, '$1***@')
+    .replace(/(\/\/[^:/@]*:)[^@/]+@/, '$1***@')
     .replace(/(AccountKey=)[^;]+/i, '$1***')
     .replace(/(SharedAccessSignature=)[^;]+/i, '$1***');
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -66,6 +66,27 @@ describe('local directory artifact store', () => {
       writeFileSync(join(h.root, 'models', 'dropped-by-hand.bin'), 'no sidecar');
       expect((await h.store.list()).map((a) => a.path)).toEqual(['models/m.onnx']);
       expect(await h.store.stat('models/dropped-by-hand.bin')).toBeNull();
+    } finally {
+      await h.teardown();
+    }
+  });
+
+  it('serves the new version, never DATA_CORRUPT, after a crash between renaming the content and its sidecar', async () => {
+    const h = await localHarness();
+    try {
+      await h.store.put('models/m.bin', 'old version');
+      const dir = join(h.root, 'models');
+      const tmp = join(dir, '.meridian-tmp-00112233aabbccdd');
+      const next = Buffer.from('new version, longer');
+      writeFileSync(tmp, next);
+      const ino = statSync(tmp, { bigint: true }).ino.toString();
+      const sidecar = { path: 'models/m.bin', sha256: sha256(next), size: next.length, ino };
+      writeFileSync(`${tmp}.json`, JSON.stringify({ ...sidecar, updatedAt: new Date().toISOString() }));
+      // The crash: the content is in place, its sidecar is still under its temp name.
+      renameSync(tmp, join(dir, 'm.bin'));
+      expect(await h.store.getBuffer('models/m.bin')).toEqual(next);
+      expect(await h.store.stat('models/m.bin')).toMatchObject({ sha256: sha256(next), size: next.length });
+      expect(await h.store.list()).toMatchObject([{ path: 'models/m.bin', sha256: sha256(next) }]);
     } finally {
       await h.teardown();
     }

@@ -269,11 +269,35 @@ export function artifactStoreConformance(name: string, setup: () => Promise<Arti
       expect(growth.arrayBuffersMiB).toBeLessThan(64);
     });
 
-    it('answers ping, and close is safe to call twice', async () => {
+    it('answers ping, refuses every call with STORE_UNAVAILABLE once closed, and closes twice safely', async () => {
+      await store.put('models/m.bin', 'content');
       await store.ping();
       expect(store.description.length).toBeGreaterThan(0);
+      await Promise.all([store.close(), store.close()]);
       await store.close();
-      await store.close();
+      const calls = [
+        store.ping(),
+        store.put('models/n.bin', 'more'),
+        store.get('models/m.bin'),
+        store.getBuffer('models/m.bin'),
+        store.stat('models/m.bin'),
+        store.list(),
+        store.delete('models/m.bin'),
+      ];
+      for (const call of calls) await expectCode(call, 'STORE_UNAVAILABLE');
+    });
+
+    it('keeps content and hash paired when many puts of different content to one path run at once', async () => {
+      const versions = Array.from({ length: 16 }, (_, i) => Buffer.alloc(4_096, i + 1));
+      const known = new Set(versions.map((v) => sha256(v)));
+      for (let round = 0; round < 8; round++) {
+        const infos = await Promise.all(versions.map((v) => store.put('hot/concurrent', v)));
+        for (const info of infos) expect(known.has(info.sha256)).toBe(true);
+        const stat = await store.stat('hot/concurrent');
+        const bytes = await store.getBuffer('hot/concurrent');
+        expect(sha256(bytes)).toBe(stat?.sha256);
+        expect(known.has(sha256(bytes))).toBe(true);
+      }
     });
   });
 }

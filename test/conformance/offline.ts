@@ -302,6 +302,29 @@ export function offlineStoreConformance(
       });
     });
 
+    it('binds numbers beyond 2^53 as DOUBLE (JavaScript floats), never as a lossy or overflowing BIGINT', async () => {
+      const [row] = await store.query(
+        'SELECT $1 AS huge, typeof($1) AS huge_type, $2 AS beyond, typeof($2) AS beyond_type, $3 AS safe',
+        [1e20, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER],
+      );
+      expect(row).toEqual({
+        huge: 1e20,
+        huge_type: 'DOUBLE',
+        beyond: 2 ** 53 + 2,
+        beyond_type: 'DOUBLE',
+        safe: BigInt(Number.MAX_SAFE_INTEGER),
+      });
+    });
+
+    it('rejects a bigint parameter outside int64 with INVALID_ARGUMENT naming params[i]', async () => {
+      for (const big of [2n ** 63n, -(2n ** 63n) - 1n]) {
+        const err = await expectInvalid(store.query('SELECT $1 AS a, $2 AS b', [1, big]), 'params[1]');
+        expect(err.message).toContain('int64');
+      }
+      const [row] = await store.query('SELECT $1 AS top, $2 AS bottom', [2n ** 63n - 1n, -(2n ** 63n)]);
+      expect(row).toEqual({ top: 2n ** 63n - 1n, bottom: -(2n ** 63n) });
+    });
+
     it('rejects bad tables, schemas, rows, SQL and parameters with INVALID_ARGUMENT naming the argument', async () => {
       await store.ensureTable('readings', READINGS);
       for (const table of ['', 'bad-name', 'x; DROP TABLE readings', '1st', 'a'.repeat(64)]) {

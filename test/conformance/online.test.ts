@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { open } from 'lmdb';
@@ -96,6 +97,46 @@ describe.runIf(serverAvailable('redis'))('redis online store', () => {
       await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     } finally {
       await store.close();
+    }
+  });
+
+  it('reads 50 keys x 5 features with getMany in one round trip: one write of 50 HMGETs, one answer', async () => {
+    await admin.flushdb();
+    const port = await freePort();
+    const target = new URL(server.url);
+    let clientWrites = 0;
+    const proxy = createServer((client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      client.on('data', (chunk) => {
+        clientWrites++;
+        upstream.write(chunk);
+      });
+      upstream.pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r));
+    const store = await openRedisOnlineStore(`redis://127.0.0.1:${port}`);
+    try {
+      const features = ['a', 'b', 'c', 'd', 'e'];
+      const keys = Array.from({ length: 50 }, (_, i) => `e${i}`);
+      const values = Object.fromEntries(features.map((f, j) => [f, j]));
+      await store.writeLatest(
+        'many',
+        keys.map((entityKey, i) => ({ entityKey, eventTime: i, values })),
+      );
+      await store.getMany('many', keys, features);
+      await admin.config('RESETSTAT');
+      clientWrites = 0;
+      const reads = await store.getMany('many', keys, features);
+      expect(clientWrites).toBe(1);
+      expect(reads.every((r) => r.found && r.features.every((f) => f.status === 'PRESENT'))).toBe(true);
+      const stats = (await admin.info('commandstats')) as string;
+      expect(stats).toMatch(/cmdstat_hmget:calls=50,/);
+    } finally {
+      await store.close();
+      await new Promise((r) => proxy.close(r));
     }
   });
 
@@ -289,6 +330,34 @@ describe('lmdb online store specifics', () => {
       await raw.close();
     } finally {
       await store?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers DATA_CORRUPT naming view and entity for a stored row that is not a row, and still reads the others', async () => {
+    const dir = tempStoreDir('online-corrupt');
+    const store = await openLmdbOnlineStore(dir, { purgeIntervalMs: 0 });
+    const raw = open<string, string>({ path: dir, encoding: 'string', useVersions: true });
+    try {
+      const rows = ['good', 'bad', 'odd'].map((entityKey) => ({ entityKey, eventTime: 5, values: { x: 1 } }));
+      await store.writeLatest('v', rows);
+      await raw.put('v\u0000bad', '{not json', 5);
+      await raw.put('v\u0000odd', '[5,0]', 5);
+      await new Promise((r) => setTimeout(r, 20));
+      for (const entity of ['bad', 'odd']) {
+        const err = (await store
+          .getMany('v', ['good', entity], ['x'])
+          .catch((e: unknown) => e)) as MeridianError;
+        expect(err.code).toBe('DATA_CORRUPT');
+        expect(err.details).toEqual({ view: 'v', entityKey: entity });
+        expect(err.message).toContain('deleteView');
+      }
+      expect((await store.getMany('v', ['good'], ['x']))[0]!.features).toEqual([
+        { status: 'PRESENT', value: 1 },
+      ]);
+    } finally {
+      await raw.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,9 +1,11 @@
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { createJobQueue } from '../../src/stores/queue/index.js';
+import type { PgBossJobQueue } from '../../src/stores/queue/pg-boss.js';
 import type { JobQueue } from '../../src/stores/queue/port.js';
 import { createStateStore } from '../../src/stores/state/index.js';
 import type { StateStore } from '../../src/stores/state/port.js';
@@ -118,6 +120,40 @@ describe.runIf(serverAvailable('postgres'))('pg-boss over PostgreSQL', () => {
         rmSync(ctx.dataDir, { recursive: true, force: true });
       },
     };
+  });
+
+  it('logs and counts the database errors that pg-boss fetch() swallows, and fails ping while the database is down', async () => {
+    const name = `queue_outage_${++n}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = server.url.replace(/\/postgres$/, `/${name}`);
+    const warnings: { msg: string; err?: { message: string } }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    const ctx: StoreContext = { dataDir: tempStoreDir('pg-queue'), logger };
+    const state = await createStateStore(url, ctx);
+    const q = (await createJobQueue('state', ctx, state, OPTIONS)) as PgBossJobQueue;
+    try {
+      await q.createQueue('outage');
+      await q.work('outage', async () => undefined, { pollingIntervalSeconds: 0.1 });
+      await q.ping();
+      expect(q.sqlFailures).toBe(0);
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      const deadline = Date.now() + 5000;
+      while (!warnings.some((w) => w.msg === 'job queue SQL failed') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const failed = warnings.find((w) => w.msg === 'job queue SQL failed');
+      expect(failed?.err?.message).toBeTruthy();
+      expect(q.sqlFailures).toBeGreaterThan(0);
+      expect((await rejection(q.ping())).code).toBe('STORE_UNAVAILABLE');
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await q.ping();
+    } finally {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await q.close();
+      await state.close();
+      rmSync(ctx.dataDir, { recursive: true, force: true });
+    }
   });
 
   it('fails fast with STORE_UNAVAILABLE naming the redacted URL when nothing listens', async () => {

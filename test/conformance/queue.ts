@@ -313,11 +313,46 @@ export function jobQueueConformance(name: string, setup: () => Promise<QueueFixt
       expect(missing.message).toContain('createQueue("never-created")');
     });
 
-    it('answers ping while open and closes twice safely', async () => {
+    it('answers ping while open, refuses every call with STORE_UNAVAILABLE once closed, and closes twice safely', async () => {
       await q.ping();
       await q.close();
       await q.close();
-      expect((await rejection(q.send(queue, {}))).code).toBe('STORE_UNAVAILABLE');
+      const calls = [
+        q.ping(),
+        q.createQueue(queue),
+        q.send(queue, {}),
+        q.work(queue, async () => undefined),
+        q.getJob(queue, randomUUID()),
+        q.stopWork(),
+      ];
+      for (const call of calls) {
+        const err = await rejection(call);
+        expect(err.code).toBe('STORE_UNAVAILABLE');
+        expect(err.message).toContain('is closed');
+      }
+    });
+
+    it('refuses new work as soon as close() is called, and a second close() settles only when the first has', async () => {
+      const id = (await q.send(queue, 'slow'))!;
+      let started = false;
+      let finished = false;
+      await q.work(
+        queue,
+        async () => {
+          started = true;
+          await sleep(300);
+          finished = true;
+          return 'done';
+        },
+        FAST,
+      );
+      await waitFor('the job to start', async () => started, 10_000);
+      const first = q.close();
+      expect((await rejection(q.send(queue, 'late'))).code).toBe('STORE_UNAVAILABLE');
+      await q.close();
+      expect(finished).toBe(true);
+      await first;
+      expect((await (await fx.open()).getJob(queue, id))?.state).toBe('completed');
     });
   });
 }

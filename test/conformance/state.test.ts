@@ -1,4 +1,4 @@
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -83,6 +83,35 @@ describe('PGlite state store', () => {
     const store = await createStateStore(`pglite:${dir}`, ctx(root));
     expect((await store.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     await store.close();
+  });
+
+  it('takes over a lock naming this process when this process does not have the directory open (container PID 1 after SIGKILL)', async () => {
+    const dir = freshDir();
+    writeFileSync(`${dir}.lock`, String(process.pid));
+    const store = await createStateStore(`pglite:${dir}`, ctx(root));
+    expect((await store.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(readFileSync(`${dir}.lock`, 'utf8')).toBe(String(process.pid));
+    await store.close();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+  });
+
+  it('refuses a data directory whose lock names another running process', async () => {
+    const dir = freshDir();
+    writeFileSync(`${dir}.lock`, String(process.ppid));
+    const err = await rejection(createStateStore(`pglite:${dir}`, ctx(root)));
+    expect(err.code).toBe('STORE_UNAVAILABLE');
+    expect(err.message).toContain(`process ${process.ppid} has it open`);
+    expect(readFileSync(`${dir}.lock`, 'utf8')).toBe(String(process.ppid));
+  });
+
+  it('releases the lock before either of two concurrent close() calls settles', async () => {
+    const dir = freshDir();
+    const store = await createStateStore(`pglite:${dir}`, ctx(root));
+    const first = store.close();
+    await store.close();
+    const again = await createStateStore(`pglite:${dir}`, ctx(root));
+    await again.close();
+    await first;
   });
 
   it('keeps the data under <dataDir>/state for the plain `pglite` URL', async () => {

@@ -2,7 +2,6 @@
  * The state store conformance suite: every StateStore implementation must pass these, unchanged.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isMeridianError } from '../../src/core/errors.js';
 import type { Migration, SqlExecutor, StateStore } from '../../src/stores/state/port.js';
 import { rejection } from '../helpers/errors.js';
 
@@ -292,15 +291,27 @@ export function stateStoreConformance(name: string, setup: () => Promise<StateSt
       }
     });
 
-    it('answers ping while open, refuses work once closed, and closes twice safely', async () => {
+    it('answers ping while open, refuses every call with STORE_UNAVAILABLE once closed, and closes twice safely', async () => {
       await store.ping();
       await store.close();
       await store.close();
-      const err = await rejection(store.query('SELECT 1'));
-      expect(isMeridianError(err, 'FAILED_PRECONDITION') || isMeridianError(err, 'STORE_UNAVAILABLE')).toBe(
-        true,
-      );
-      expect((await rejection(store.ping())).code).toBe('STORE_UNAVAILABLE');
+      const calls = [
+        store.query('SELECT 1'),
+        store.exec('SELECT 1'),
+        store.transaction(async () => undefined),
+        store.migrate([{ version: 1, name: 'one', sql: 'SELECT 1' }]),
+        store.ping(),
+      ];
+      for (const call of calls) {
+        const err = await rejection(call);
+        expect(err.code).toBe('STORE_UNAVAILABLE');
+        expect(err.message).toContain('is closed');
+      }
+    });
+
+    it('settles two close() calls made at once only when the store is closed', async () => {
+      await Promise.all([store.close(), store.close()]);
+      expect((await rejection(store.query('SELECT 1'))).code).toBe('STORE_UNAVAILABLE');
     });
   });
 }

@@ -69,6 +69,7 @@ class AzureArtifactStore implements ArtifactStore {
   }
 
   async ping(): Promise<void> {
+    this.assertOpen();
     try {
       await this.container.getProperties({ abortSignal: controlTimeout() });
     } catch (err) {

@@ -7,7 +7,7 @@ import { RESERVED_SEGMENT_PREFIX } from './artifact-path.js';
 import { type ContentDigest, HashingStream } from './hashing.js';
 
 /** Temp files start with this: never an artifact name, never listed. */
-const TMP_PREFIX = `${RESERVED_SEGMENT_PREFIX}tmp-`;
+export const TMP_PREFIX = `${RESERVED_SEGMENT_PREFIX}tmp-`;
 
 /** Streams the source into a new temp file in dir (created if needed), hashing on the way and syncing at the end. */
 export async function writeTemp(

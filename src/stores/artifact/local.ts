@@ -2,32 +2,54 @@
  * Artifact store on a local directory. Each artifact is a plain file at its path under the root, so the
  * tree can be browsed and backed up as it is. Beside it, `.meridian-meta-<name>.json` records its
  * sha256, size and inode. Both are written to temp files in the same directory and renamed into place,
- * content first: a reader never sees half a file, and a failed put leaves nothing behind. The inode
- * ties a sidecar to the exact file it describes, so a reader racing an overwrite retries instead of
- * reporting the new content against the old hash.
+ * content first: a reader never sees half a file, and a failed put leaves nothing behind.
+ *
+ * The inode ties a sidecar to the exact file it describes. A reader opens the file and takes the sidecar
+ * with that file's inode: the one in place, or else the temp sidecar of a put that has renamed its
+ * content but not yet its sidecar (racing it, or crashed between the two renames). So a good file is
+ * never reported against another version's hash. Puts and deletes of one path are serialised within
+ * the process, so two puts cannot pair one's content with the other's sidecar.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { access, type FileHandle, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../../core/clock.js';
 import { MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import { RESERVED_SEGMENT_PREFIX, validateArtifactPath, validateArtifactPrefix } from './artifact-path.js';
 import { bodyToReadable, collect, validateContentType } from './body.js';
-import { type ContentDigest, verified } from './hashing.js';
+import { verified } from './hashing.js';
 import { openIfPresent, removeFile, syncDir, writeSynced, writeTemp } from './local-files.js';
+import {
+  META_PREFIX,
+  META_SUFFIX,
+  parseSidecar,
+  pendingSidecar,
+  type Sidecar,
+  sidecarFor,
+  toInfo,
+} from './local-sidecar.js';
 import type { ArtifactBody, ArtifactInfo, ArtifactStore } from './port.js';
 
-const META_PREFIX = `${RESERVED_SEGMENT_PREFIX}meta-`;
-const META_SUFFIX = '.json';
 /** How often a reader that raced an overwrite looks again before trusting the hash check alone. */
 const RACE_RETRIES = 5;
 
-interface Sidecar extends ContentDigest {
-  path: string;
-  ino: string;
-  updatedAt: string;
-  contentType?: string;
+/** The rename steps of puts and deletes under way in this process, by absolute file path. */
+const pathQueues = new Map<string, Promise<void>>();
+
+/** Runs fn after every earlier step on the same file has finished. */
+async function serialised<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const previous = pathQueues.get(file) ?? Promise.resolve();
+  const run = previous.then(fn);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  pathQueues.set(file, tail);
+  void tail.then(() => {
+    if (pathQueues.get(file) === tail) pathQueues.delete(file);
+  });
+  return run;
 }
 
 /** Opens (creating if needed) an artifact store rooted at `root`; STORE_UNAVAILABLE if it cannot be written. */
@@ -52,6 +74,7 @@ class LocalArtifactStore implements ArtifactStore {
   }
 
   async ping(): Promise<void> {
+    this.assertOpen();
     try {
       if (!(await stat(this.root)).isDirectory()) throw new Error(`${this.root} is not a directory`);
       await access(this.root, constants.W_OK);
@@ -82,8 +105,11 @@ class LocalArtifactStore implements ArtifactStore {
       };
       if (contentType) sidecar.contentType = contentType;
       await writeSynced(`${tmp}${META_SUFFIX}`, JSON.stringify(sidecar));
-      await rename(tmp, target);
-      await rename(`${tmp}${META_SUFFIX}`, sidecarFor(target));
+      const content = tmp;
+      await serialised(target, async () => {
+        await rename(content, target);
+        await rename(`${content}${META_SUFFIX}`, sidecarFor(target));
+      });
       await syncDir(dirname(target));
       return toInfo(sidecar);
     } catch (err) {
@@ -98,19 +124,39 @@ class LocalArtifactStore implements ArtifactStore {
     validateArtifactPath(path);
     const target = this.fileFor(path);
     for (let attempt = 0; ; attempt++) {
-      const sidecar = await this.readSidecar(target, path);
-      if (!sidecar) throw notFound(path);
       const handle = await openIfPresent(target).catch((err) =>
         Promise.reject(this.fsError(err, `reading ${path}`, path)),
       );
-      const ino = handle ? (await handle.stat({ bigint: true })).ino.toString() : null;
-      if (handle && (ino === sidecar.ino || attempt >= RACE_RETRIES)) {
-        return verified(handle.createReadStream(), sidecar, path);
+      const found = await this.matchingSidecar(target, path, handle).catch(async (err) => {
+        await handle?.close();
+        throw err;
+      });
+      if (handle && found.sidecar && (found.matches || attempt >= RACE_RETRIES)) {
+        // Past the retries the file is not the one any sidecar describes: the hash check reports it.
+        return verified(handle.createReadStream(), found.sidecar, path);
       }
       await handle?.close();
-      if (attempt >= RACE_RETRIES) throw notFound(path);
+      // No sidecar means deleted (a delete removes the sidecar first); no file, mid-delete too.
+      if (!found.sidecar || attempt >= RACE_RETRIES) throw notFound(path);
       await sleep(2 ** attempt);
     }
+  }
+
+  /**
+   * The sidecar describing the open file: the one in place if its inode matches, else a put's temp
+   * sidecar with the file's inode. Without a match, the one in place (or null), and `matches` false.
+   */
+  private async matchingSidecar(
+    target: string,
+    path: string,
+    handle: FileHandle | null,
+  ): Promise<{ sidecar: Sidecar | null; matches: boolean }> {
+    const placed = await this.readSidecar(target, path);
+    if (!handle || !placed) return { sidecar: placed, matches: false };
+    const ino = (await handle.stat({ bigint: true })).ino.toString();
+    if (placed.ino === ino) return { sidecar: placed, matches: true };
+    const pending = await pendingSidecar(dirname(target), path, ino);
+    return pending ? { sidecar: pending, matches: true } : { sidecar: placed, matches: false };
   }
 
   async getBuffer(path: string): Promise<Buffer> {
@@ -120,8 +166,20 @@ class LocalArtifactStore implements ArtifactStore {
   async stat(path: string): Promise<ArtifactInfo | null> {
     this.assertOpen();
     validateArtifactPath(path);
-    const sidecar = await this.readSidecar(this.fileFor(path), path);
+    const sidecar = await this.currentSidecar(this.fileFor(path), path);
     return sidecar ? toInfo(sidecar) : null;
+  }
+
+  /** The sidecar of the file now in place (see matchingSidecar); null when the artifact does not exist. */
+  private async currentSidecar(target: string, path: string): Promise<Sidecar | null> {
+    const handle = await openIfPresent(target).catch((err) =>
+      Promise.reject(this.fsError(err, `reading ${path}`, path)),
+    );
+    try {
+      return (await this.matchingSidecar(target, path, handle)).sidecar;
+    } finally {
+      await handle?.close();
+    }
   }
 
   async list(prefix?: string): Promise<ArtifactInfo[]> {
@@ -139,8 +197,11 @@ class LocalArtifactStore implements ArtifactStore {
     const target = this.fileFor(path);
     try {
       // The sidecar goes first: once it is gone the artifact is gone for every reader.
-      const existed = await removeFile(sidecarFor(target));
-      await removeFile(target);
+      const existed = await serialised(target, async () => {
+        const had = await removeFile(sidecarFor(target));
+        await removeFile(target);
+        return had;
+      });
       await this.pruneEmptyDirs(dirname(target));
       return existed;
     } catch (err) {
@@ -164,7 +225,7 @@ class LocalArtifactStore implements ArtifactStore {
         const artifact = name.slice(META_PREFIX.length, -META_SUFFIX.length);
         const path = dir ? `${dir}/${artifact}` : artifact;
         if (!path.startsWith(prefix)) continue;
-        const sidecar = await this.readSidecar(this.fileFor(path), path);
+        const sidecar = await this.currentSidecar(this.fileFor(path), path);
         if (sidecar) found.push(toInfo(sidecar));
       }
     }
@@ -223,35 +284,6 @@ class LocalArtifactStore implements ArtifactStore {
     }
     return storeUnavailable('artifact', this.description, doing, err);
   }
-}
-
-function sidecarFor(file: string): string {
-  return join(dirname(file), `${META_PREFIX}${basename(file)}${META_SUFFIX}`);
-}
-
-function parseSidecar(text: string): Omit<Sidecar, 'path'> | null {
-  try {
-    const value = JSON.parse(text) as Partial<Sidecar>;
-    const valid =
-      typeof value.sha256 === 'string' &&
-      /^[0-9a-f]{64}$/.test(value.sha256) &&
-      Number.isSafeInteger(value.size) &&
-      typeof value.ino === 'string' &&
-      typeof value.updatedAt === 'string' &&
-      !Number.isNaN(Date.parse(value.updatedAt));
-    return valid ? (value as Sidecar) : null;
-  } catch {
-    return null;
-  }
-}
-
-function toInfo(sidecar: Sidecar): ArtifactInfo {
-  return {
-    path: sidecar.path,
-    size: sidecar.size,
-    sha256: sidecar.sha256,
-    updatedAt: new Date(sidecar.updatedAt),
-  };
 }
 
 function notFound(path: string): MeridianError {

@@ -10,7 +10,6 @@ import {
   DuckDBTimestampValue,
   type DuckDBType,
   type DuckDBValue,
-  HUGEINT,
   INTEGER,
   LIST,
   listValue,
@@ -19,6 +18,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { invalidArgument, MeridianError } from '../../core/errors.js';
+import { isInt64 } from '../../core/int64.js';
 import type { OfflineRow, OfflineSchema, OfflineType } from './port.js';
 
 /** The DuckDB column type each offline type is stored as. */
@@ -109,8 +109,6 @@ export function compareSchema(table: string, existing: Column[], schema: Offline
 
 const BAD = Symbol('bad');
 const DEFAULT = Symbol('default');
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const LIST_DOUBLE = LIST(DOUBLE);
 
 interface Codec<T> {
@@ -123,7 +121,7 @@ const codec = <T>(c: Codec<T>): Codec<unknown> => c as Codec<unknown>;
 const isNumber = (value: unknown): value is number => typeof value === 'number';
 
 function toInt64(value: unknown): bigint | typeof BAD {
-  if (typeof value === 'bigint') return value >= INT64_MIN && value <= INT64_MAX ? value : BAD;
+  if (typeof value === 'bigint') return isInt64(value) ? value : BAD;
   return Number.isSafeInteger(value) ? BigInt(value as number) : BAD;
 }
 
@@ -276,9 +274,17 @@ function paramOf(value: unknown, index: number): [DuckDBValue, DuckDBType] {
   if (value === null || value === undefined) return [null, SQLNULL];
   if (typeof value === 'boolean') return [value, BOOLEAN];
   if (typeof value === 'string') return [value, VARCHAR];
-  if (typeof value === 'bigint') return [value, value >= INT64_MIN && value <= INT64_MAX ? BIGINT : HUGEINT];
+  if (typeof value === 'bigint') {
+    if (isInt64(value)) return [value, BIGINT];
+    throw invalidArgument(
+      `params[${index}]`,
+      `${value} is outside the int64 range`,
+      'pass a bigint from -(2^63) to 2^63-1, or a number for a float',
+    );
+  }
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) return [value, DOUBLE];
+    // A number beyond 2^53 is a float that has already lost integer precision: bind it as one.
+    if (!Number.isSafeInteger(value)) return [value, DOUBLE];
     return [value, Math.abs(value) < 2 ** 31 ? INTEGER : BIGINT];
   }
   const timestamp = value instanceof Date ? toTimestamp(value) : BAD;

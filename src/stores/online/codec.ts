@@ -7,10 +7,16 @@
  * `-0`, `NaN`, `Infinity`), `s` string, `l` list of float64 (comma-separated, empty payload = []).
  */
 import { invalidArgument, MeridianError } from '../../core/errors.js';
-import type { FeatureValue, OnlineRow, WriteLatestOptions } from './port.js';
+import { isInt64 } from '../../core/int64.js';
+import type { FeatureRead, FeatureValue, OnlineRead, OnlineRow, WriteLatestOptions } from './port.js';
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+/** The read of a feature that has no value (shared: reads hand it out many times, so it is frozen). */
+export const NOT_FOUND: FeatureRead = Object.freeze({ status: 'NOT_FOUND', value: null }) as FeatureRead;
+
+/** The read of an entity with no stored row (or an expired one). */
+export function missing(entityKey: string, featureCount: number): OnlineRead {
+  return { entityKey, found: false, eventTime: null, features: new Array(featureCount).fill(NOT_FOUND) };
+}
 
 const TAG_NULL = 78; // N
 const TAG_TRUE = 84; // T
@@ -47,7 +53,7 @@ export function encodeValue(value: FeatureValue, field: string): string {
     case 'boolean':
       return value ? 'T' : 'F';
     case 'bigint':
-      if (value < INT64_MIN || value > INT64_MAX) {
+      if (!isInt64(value)) {
         throw invalidArgument(field, `bigint ${value} is outside int64`, 'use a value in [-2^63, 2^63-1]');
       }
       return `i${value}`;
@@ -79,6 +85,15 @@ function corrupt(encoded: string, reason: string): MeridianError {
   return new MeridianError(
     'DATA_CORRUPT',
     `online store value ${JSON.stringify(shown)} cannot be decoded: ${reason}; rewrite the view (deleteView, then materialize)`,
+  );
+}
+
+/** DATA_CORRUPT for a stored row of view and entity that cannot be read at all. */
+export function corruptRow(view: string, entityKey: string, reason: string): MeridianError {
+  return new MeridianError(
+    'DATA_CORRUPT',
+    `online store row of view ${JSON.stringify(view)}, entity ${JSON.stringify(entityKey)} cannot be read: ${reason}; rewrite the view (deleteView, then materialize)`,
+    { view, entityKey },
   );
 }
 

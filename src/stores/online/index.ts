@@ -1,6 +1,6 @@
 /** Picks the online store implementation from its URL. */
 import { join, resolve } from 'node:path';
-import { MeridianError } from '../../core/errors.js';
+import { MeridianError, redactUrl } from '../../core/errors.js';
 import type { StoreContext } from '../store.js';
 import { openLmdbOnlineStore } from './lmdb.js';
 import type { OnlineStore } from './port.js';
@@ -27,7 +27,7 @@ export async function createOnlineStore(url: string, ctx: StoreContext): Promise
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     return openRedisOnlineStore(url, { logger: ctx.logger });
   }
-  const shown = url.replace(/\/\/[^@/]*@/, '//***@');
+  const shown = redactUrl(url);
   throw new MeridianError(
     'CONFIG_INVALID',
     `onlineStore: unsupported URL ${JSON.stringify(shown)}; use ${ACCEPTED}`,

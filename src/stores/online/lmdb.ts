@@ -18,9 +18,12 @@ import {
   checkFeatures,
   checkTtl,
   checkView,
+  corruptRow,
   decodeValue,
   type EncodedRow,
   encodeRows,
+  missing,
+  NOT_FOUND,
 } from './codec.js';
 import type {
   FeatureRead,
@@ -41,7 +44,6 @@ export interface LmdbOnlineStoreOptions {
   logger?: Logger;
 }
 
-const NOT_FOUND: FeatureRead = Object.freeze({ status: 'NOT_FOUND', value: null }) as FeatureRead;
 const SEPARATOR = '\u0000';
 /** A string this long (UTF-16 units) can exceed LMDB's key size once UTF-8 encoded; check bytes only then. */
 const LONG_KEY_UNITS = 600;
@@ -51,8 +53,23 @@ const MAX_CAS_ATTEMPTS = 100;
 let processCommits = 0;
 const SWEEP_CHUNK = 2000;
 
-function missing(entityKey: string, featureCount: number): OnlineRead {
-  return { entityKey, found: false, eventTime: null, features: new Array(featureCount).fill(NOT_FOUND) };
+/** Parses a stored row; anything that is not `[number, number, {...}]` is DATA_CORRUPT. */
+function parseRow(text: string, view: string, entityKey: string): StoredRow {
+  let row: unknown;
+  try {
+    row = JSON.parse(text);
+  } catch (err) {
+    throw corruptRow(view, entityKey, `not JSON (${(err as Error).message})`);
+  }
+  const valid =
+    Array.isArray(row) &&
+    row.length === 3 &&
+    typeof row[0] === 'number' &&
+    typeof row[1] === 'number' &&
+    typeof row[2] === 'object' &&
+    row[2] !== null;
+  if (!valid) throw corruptRow(view, entityKey, 'not an [eventTime, expiresAt, values] row');
+  return row as StoredRow;
 }
 
 function rowText(row: EncodedRow, expiresAt: number): string {
@@ -210,7 +227,7 @@ export class LmdbOnlineStore implements OnlineStore {
         out[i] = missing(entityKey, m);
         continue;
       }
-      const row = JSON.parse(text) as StoredRow;
+      const row = parseRow(text, view, entityKey);
       if (row[1] !== 0 && row[1] <= now) {
         this.noteExpired(key);
         out[i] = missing(entityKey, m);

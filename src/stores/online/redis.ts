@@ -14,7 +14,16 @@
 import { Redis } from 'ioredis';
 import { MeridianError, redactUrl, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { checkEntityKeys, checkFeatures, checkTtl, checkView, decodeValue, encodeRows } from './codec.js';
+import {
+  checkEntityKeys,
+  checkFeatures,
+  checkTtl,
+  checkView,
+  decodeValue,
+  encodeRows,
+  missing,
+  NOT_FOUND,
+} from './codec.js';
 import type {
   FeatureRead,
   OnlineRead,
@@ -26,7 +35,6 @@ import type {
 
 const KEY_PREFIX = 'mrd:ol:';
 const EVENT_TIME_FIELD = '';
-const NOT_FOUND: FeatureRead = Object.freeze({ status: 'NOT_FOUND', value: null }) as FeatureRead;
 
 /** KEYS[1] row key; ARGV[1] event time, ARGV[2] TTL ms (0 = none), then field/value pairs. Returns 1 if written. */
 const WRITE_LATEST_LUA = `
@@ -77,10 +85,6 @@ function entityPart(entityKey: string): string {
     if (c === 37 || c === 58 || c === 123 || c === 125) return escapePart(entityKey);
   }
   return entityKey;
-}
-
-function missing(entityKey: string, featureCount: number): OnlineRead {
-  return { entityKey, found: false, eventTime: null, features: new Array(featureCount).fill(NOT_FOUND) };
 }
 
 function readOf(entityKey: string, reply: (string | null)[], m: number): OnlineRead {

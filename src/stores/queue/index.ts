@@ -1,5 +1,5 @@
 import { MeridianError, redactUrl } from '../../core/errors.js';
-import { isSqlSource, type StateStore } from '../state/index.js';
+import { isPostgresUrl, isSqlSource, type StateStore } from '../state/index.js';
 import { PostgresStateStore } from '../state/postgres.js';
 import type { StoreContext } from '../store.js';
 import { PgBossJobQueue, type PgBossQueueOptions } from './pg-boss.js';
@@ -33,7 +33,7 @@ export async function createJobQueue(
     }
     return PgBossJobQueue.start(state, ctx.logger, false, options);
   }
-  if (typeof url === 'string' && /^postgres(ql)?:\/\//.test(url)) {
+  if (isPostgresUrl(url)) {
     const own = await PostgresStateStore.open(url, ctx, 'job queue');
     return PgBossJobQueue.start(own, ctx.logger, true, options);
   }

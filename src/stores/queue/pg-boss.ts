@@ -4,19 +4,24 @@
  * unit of concurrency) so completion is awaited and stopWork() can wait for running jobs.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { inspect } from 'node:util';
 import PgBoss from 'pg-boss';
+import { sleepUnlessAborted } from '../../core/clock.js';
 import { invalidArgument, MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SqlSource, StateStore } from '../state/index.js';
+import {
+  checkNumber,
+  checkQueueName,
+  checkWorkOptions,
+  errorOutput,
+  toJsonText,
+  toOutput,
+  toPgBossSendOptions,
+} from './pg-boss-options.js';
 import type { Job, JobHandler, JobInfo, JobQueue, JobState, SendOptions, WorkOptions } from './port.js';
 
 const SCHEMA = 'pgboss';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** pg-boss documents letters, digits, `_` and `-`, but v10 only checks that one such character occurs. */
-const QUEUE_NAME = /^[A-Za-z0-9_-]{1,50}$/;
-const MAX_EXPIRE_SECONDS = 24 * 60 * 60;
 
 export interface PgBossQueueOptions {
   /** How often expired jobs (their worker died) are failed or retried; default 30 s, minimum 1. */
@@ -33,97 +38,6 @@ interface Worker {
   loops: Promise<void>[];
 }
 
-/** Throws INVALID_ARGUMENT unless name is a queue name pg-boss accepts (and not one of its own). */
-export function checkQueueName(name: unknown, field = 'queue'): asserts name is string {
-  if (typeof name !== 'string' || !QUEUE_NAME.test(name) || name.startsWith('__pgboss')) {
-    throw invalidArgument(
-      field,
-      `${JSON.stringify(name)} is not a valid queue name`,
-      'use 1-50 letters, digits, "_" or "-"',
-    );
-  }
-}
-
-/** Throws INVALID_ARGUMENT unless value is absent or a number (an integer unless `fractions`) in [min, max]. */
-function checkNumber(value: unknown, field: string, min: number, max: number, fractions = false): void {
-  if (value === undefined) return;
-  const kind = fractions ? 'a number' : 'an integer';
-  const valid = typeof value === 'number' && (fractions ? Number.isFinite(value) : Number.isInteger(value));
-  if (!valid || value < min || value > max)
-    throw invalidArgument(field, `${String(value)} is not ${kind} from ${min} to ${max}`);
-}
-
-/** Validates SendOptions and maps them to pg-boss's, applying the port's defaults. */
-export function toPgBossSendOptions(options: SendOptions = {}): PgBoss.SendOptions {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object');
-  const { singletonKey, retryLimit, retryDelaySeconds, retryBackoff, expireInSeconds, priority, startAfter } =
-    options;
-  const keyValid = typeof singletonKey === 'string' && singletonKey !== '' && singletonKey.length <= 255;
-  if (singletonKey !== undefined && !keyValid) {
-    throw invalidArgument('options.singletonKey', 'must be a non-empty string of at most 255 characters');
-  }
-  checkNumber(retryLimit, 'options.retryLimit', 0, 1000);
-  checkNumber(retryDelaySeconds, 'options.retryDelaySeconds', 0, MAX_EXPIRE_SECONDS);
-  checkNumber(priority, 'options.priority', -(2 ** 31), 2 ** 31 - 1);
-  // pg-boss refuses expirations of 24 h or more.
-  checkNumber(expireInSeconds, 'options.expireInSeconds', 1, MAX_EXPIRE_SECONDS - 1, true);
-  if (retryBackoff !== undefined && typeof retryBackoff !== 'boolean') {
-    throw invalidArgument('options.retryBackoff', 'must be true or false');
-  }
-  if (startAfter !== undefined && !(startAfter instanceof Date && !Number.isNaN(startAfter.getTime()))) {
-    throw invalidArgument('options.startAfter', 'must be a valid Date');
-  }
-  return {
-    retryLimit: retryLimit ?? 2,
-    retryDelay: retryDelaySeconds ?? 1,
-    retryBackoff: retryBackoff ?? true,
-    expireInSeconds: expireInSeconds ?? 900,
-    priority: priority ?? 0,
-    ...(startAfter ? { startAfter } : {}),
-    ...(singletonKey ? { singletonKey } : {}),
-  };
-}
-
-function checkWorkOptions(options: WorkOptions = {}): { concurrency: number; intervalMs: number } {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object');
-  checkNumber(options.concurrency, 'options.concurrency', 1, 100);
-  checkNumber(options.pollingIntervalSeconds, 'options.pollingIntervalSeconds', 0.05, 3600, true);
-  return {
-    concurrency: options.concurrency ?? 1,
-    intervalMs: (options.pollingIntervalSeconds ?? 0.5) * 1000,
-  };
-}
-
-/** JSON text of a payload (pg sends a bare string to jsonb as-is, which would not parse). */
-function toJsonText(value: unknown, field: string): string {
-  try {
-    return JSON.stringify(value === undefined ? null : value);
-  } catch (err) {
-    throw invalidArgument(
-      field,
-      `is not JSON-serializable (${(err as Error).message})`,
-      'send plain JSON data',
-    );
-  }
-}
-
-function errorOutput(err: unknown): { message: string; stack?: string } {
-  if (err instanceof Error) return { message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
-  return { message: typeof err === 'string' ? err : inspect(err) };
-}
-
-/** The port's `output`: the handler's result when completed, else `{ message, stack }` of the last error. */
-function toOutput(state: JobState, output: unknown): unknown {
-  if (output === null || output === undefined) return null;
-  const o = output as { result?: unknown; message?: unknown; stack?: unknown; value?: { message?: unknown } };
-  if (state === 'completed') return o.result ?? null;
-  // Jobs pg-boss's maintenance failed by timeout carry `{ value: { message } }`.
-  const message = o.message ?? o.value?.message;
-  return typeof message === 'string'
-    ? { message, stack: typeof o.stack === 'string' ? o.stack : undefined }
-    : null;
-}
-
 export class PgBossJobQueue implements JobQueue {
   readonly description: string;
   readonly #boss: PgBoss;
@@ -135,7 +49,11 @@ export class PgBossJobQueue implements JobQueue {
   /** Jobs whose handler is running: id -> queue. */
   readonly #running = new Map<string, string>();
   readonly #graceMs: number;
-  #closed = false;
+  /** Set by the first close(); every later call refuses and every close() returns this promise. */
+  #closing: Promise<void> | undefined;
+  /** Set once close() has given up on running handlers (failed their jobs for retry). */
+  #gaveUp = false;
+  #sqlFailures = 0;
 
   private constructor(
     store: StateStore & SqlSource,
@@ -148,9 +66,7 @@ export class PgBossJobQueue implements JobQueue {
     this.#logger = logger;
     this.#graceMs = (options.shutdownGraceSeconds ?? 10) * 1000;
     this.description = `pg-boss on ${store.description}`;
-    const db = {
-      executeSql: (text: string, values?: unknown[]) => this.#track(store.executeSql(text, values)),
-    };
+    const db = { executeSql: (text: string, values?: unknown[]) => this.#executeSql(text, values) };
     this.#boss = new PgBoss({
       db,
       schema: SCHEMA,
@@ -186,6 +102,29 @@ export class PgBossJobQueue implements JobQueue {
     return queue;
   }
 
+  /** SQL statements of this queue that failed, including those pg-boss's fetch() answers with []. */
+  get sqlFailures(): number {
+    return this.#sqlFailures;
+  }
+
+  /**
+   * Every statement pg-boss runs goes through here. fetch() swallows database errors and answers [],
+   * so an outage would look like an idle queue: each failure is logged and counted here instead.
+   */
+  #executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
+    return this.#track(
+      this.#store.executeSql(text, values).catch((err: unknown) => {
+        this.#sqlFailures++;
+        const statement = text.trim().slice(0, 80);
+        this.#logger.warn(
+          { err, queue: this.description, failures: this.#sqlFailures, statement },
+          'job queue SQL failed',
+        );
+        throw err;
+      }),
+    );
+  }
+
   #track<T>(promise: Promise<T>): Promise<T> {
     this.#inFlight.add(promise);
     const forget = (): void => {
@@ -196,7 +135,7 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   #usable(): void {
-    if (this.#closed) throw storeClosed('job queue', this.description);
+    if (this.#closing) throw storeClosed('job queue', this.description);
   }
 
   async createQueue(queue: string): Promise<void> {
@@ -269,7 +208,7 @@ export class PgBossJobQueue implements JobQueue {
         await this.#run(worker.queue, job, handler);
         continue;
       }
-      await sleep(intervalMs, undefined, { signal: worker.wake.signal }).catch(() => undefined);
+      await sleepUnlessAborted(intervalMs, worker.wake.signal);
     }
   }
 
@@ -301,7 +240,7 @@ export class PgBossJobQueue implements JobQueue {
 
   async #settle(queue: string, id: string, how: 'complete' | 'fail', output: object): Promise<void> {
     // After close() gave up on a job (failed it for retry), a late result must not touch the next attempt.
-    if (this.#closed) return;
+    if (this.#gaveUp) return;
     try {
       await (how === 'complete'
         ? this.#boss.complete(queue, id, output)
@@ -315,6 +254,11 @@ export class PgBossJobQueue implements JobQueue {
   async stopWork(workerId?: string): Promise<void> {
     if (workerId !== undefined && typeof workerId !== 'string')
       throw invalidArgument('workerId', 'must be a string');
+    this.#usable();
+    await this.#stopWorkers(workerId);
+  }
+
+  async #stopWorkers(workerId?: string): Promise<void> {
     const stopping = workerId === undefined ? [...this.#workers.values()] : [this.#workers.get(workerId)];
     for (const worker of stopping) {
       if (!worker) continue;
@@ -347,16 +291,27 @@ export class PgBossJobQueue implements JobQueue {
     };
   }
 
-  ping(): Promise<void> {
-    return this.#store.ping();
+  /** Runs `SELECT 1` on the path pg-boss's own statements take, so a database outage fails it. */
+  async ping(): Promise<void> {
+    this.#usable();
+    try {
+      await this.#executeSql('SELECT 1');
+    } catch (err) {
+      throw storeUnavailable('job queue', this.#store.description, 'SELECT 1', err);
+    }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** Every call gets the same promise: new work is refused at once, and it settles when all is stopped. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
     const grace = new AbortController();
     const finished = await Promise.race([
-      this.stopWork().then(() => true),
-      sleep(this.#graceMs, false, { signal: grace.signal }).catch(() => false),
+      this.#stopWorkers().then(() => true),
+      sleepUnlessAborted(this.#graceMs, grace.signal).then(() => false),
     ]);
     grace.abort();
     if (!finished) {
@@ -364,7 +319,7 @@ export class PgBossJobQueue implements JobQueue {
         await this.#settle(queue, id, 'fail', { message: 'the job queue closed while this job was running' });
       }
     }
-    this.#closed = true;
+    this.#gaveUp = true;
     await this.#boss.stop({ graceful: true, close: false, wait: true, timeout: 1000 });
     // A maintenance run may still be on its way when stop() returns.
     await Promise.allSettled([...this.#inFlight]);

@@ -20,6 +20,11 @@ export function isSqlSource(store: StateStore): store is StateStore & SqlSource 
   return typeof (store as Partial<SqlSource>).executeSql === 'function';
 }
 
+/** Whether url names a PostgreSQL server (`postgres://` or `postgresql://`). */
+export function isPostgresUrl(url: unknown): url is string {
+  return typeof url === 'string' && /^postgres(ql)?:\/\//.test(url);
+}
+
 const ACCEPTED = '`pglite` (in <dataDir>/state), `pglite:/absolute/path` or `postgres://user@host:port/db`';
 
 /** Opens the state store a URL names: PGlite on disk by default, PostgreSQL when scaled out. */
@@ -30,7 +35,7 @@ export async function createStateStore(url: string, ctx: StoreContext): Promise<
     if (!isAbsolute(path)) throw invalidUrl(url, `"${path}" is not an absolute path`);
     return PgliteStateStore.open(path, ctx);
   }
-  if (typeof url === 'string' && /^postgres(ql)?:\/\//.test(url)) return PostgresStateStore.open(url, ctx);
+  if (isPostgresUrl(url)) return PostgresStateStore.open(url, ctx);
   throw invalidUrl(url, 'unknown kind of state store');
 }
 

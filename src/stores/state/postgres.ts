@@ -1,93 +1,21 @@
-/**
- * The state store on PostgreSQL (`pg` Pool), plus the PostgreSQL-dialect helpers both state stores
- * share: argument checks, result types and the mapping of database errors to MeridianError.
- */
+/** The state store on PostgreSQL (`pg` Pool). */
 import pg from 'pg';
-import { invalidArgument, MeridianError, redactUrl, storeUnavailable } from '../../core/errors.js';
+import { type MeridianError, redactUrl, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { StoreContext } from '../store.js';
 import { applyMigrations } from './migrate.js';
 import type { MigrateResult, Migration, QueryResult, SqlExecutor, SqlParam, StateStore } from './port.js';
+import {
+  checkFunction,
+  INT8,
+  INT8_ARRAY,
+  isDatabaseError,
+  type SqlRunner,
+  sqlError,
+  sqlExecutor,
+  transactionEnded,
+} from './sql-executor.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
-
-/** SQLSTATE classes and codes that mean "the server is not there", not "your SQL is wrong". */
-const UNAVAILABLE_STATE = /^(08|53|57P0[1-3])/;
-const ERROR_BY_STATE: Record<string, MeridianError['code']> = {
-  '23505': 'ALREADY_EXISTS',
-  '23503': 'FAILED_PRECONDITION',
-  '23502': 'INVALID_ARGUMENT',
-  '23514': 'INVALID_ARGUMENT',
-  '40001': 'CONFLICT',
-  '40P01': 'CONFLICT',
-  '57014': 'DEADLINE_EXCEEDED',
-};
-
-interface DatabaseErrorLike {
-  message: string;
-  code: string;
-  detail?: string;
-  hint?: string;
-  position?: string;
-  constraint?: string;
-  table?: string;
-}
-
-function isDatabaseError(err: unknown): err is DatabaseErrorLike {
-  const code = (err as { code?: unknown })?.code;
-  return err instanceof Error && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-}
-
-/** Maps what pg or PGlite threw into a MeridianError; a SQL error keeps the database's own message. */
-export function sqlError(err: unknown, description: string, tried: string): MeridianError {
-  if (err instanceof MeridianError) return err;
-  if (!isDatabaseError(err)) return storeUnavailable('state', description, tried, err);
-  if (UNAVAILABLE_STATE.test(err.code)) return storeUnavailable('state', description, tried, err);
-  const code = ERROR_BY_STATE[err.code] ?? (err.code.startsWith('22') ? 'INVALID_ARGUMENT' : 'INTERNAL');
-  const extra = [err.detail, err.hint && `hint: ${err.hint}`].filter(Boolean).join('; ');
-  const details = {
-    sqlState: err.code,
-    ...(err.detail ? { detail: err.detail } : {}),
-    ...(err.hint ? { hint: err.hint } : {}),
-    ...(err.position ? { position: Number(err.position) } : {}),
-    ...(err.constraint ? { constraint: err.constraint } : {}),
-    ...(err.table ? { table: err.table } : {}),
-  };
-  const message = `${err.message} (SQLSTATE ${err.code}${extra ? `; ${extra}` : ''}) in ${description}`;
-  return new MeridianError(code, message, details, { cause: err });
-}
-
-/** Throws INVALID_ARGUMENT unless sql is a non-empty string. */
-export function checkSql(sql: unknown, field = 'sql'): asserts sql is string {
-  if (typeof sql !== 'string' || sql.trim() === '') {
-    throw invalidArgument(
-      field,
-      'must be a non-empty SQL string',
-      'pass the statement text, e.g. "SELECT 1"',
-    );
-  }
-}
-
-/** Throws INVALID_ARGUMENT unless params is absent or an array of SQL values (undefined is not one). */
-export function checkParams(params: unknown): readonly SqlParam[] {
-  if (params === undefined) return [];
-  if (!Array.isArray(params))
-    throw invalidArgument('params', 'must be an array', 'pass [$1, $2, ...] values');
-  params.forEach((value, i) => {
-    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
-      throw invalidArgument(`params[${i}]`, `${typeof value} is not a SQL value`, 'use null for SQL NULL');
-    }
-    if (value instanceof Date && Number.isNaN(value.getTime())) {
-      throw invalidArgument(`params[${i}]`, 'is an invalid Date', 'pass a valid Date or an ISO-8601 string');
-    }
-  });
-  return params;
-}
-
-/** Throws INVALID_ARGUMENT unless fn is a function (for transaction()). */
-export function checkFunction(fn: unknown, field: string): void {
-  if (typeof fn !== 'function')
-    throw invalidArgument(field, 'must be a function', 'pass async (tx) => { ... }');
-}
 
 /** Parses a PostgreSQL int8[] literal such as `{1,NULL,{2,3}}` into bigints, so arrays match scalars. */
 export function parseBigintArray(text: string): unknown[] {
@@ -120,9 +48,6 @@ export function parseBigintArray(text: string): unknown[] {
   return parseLevel();
 }
 
-const INT8 = 20;
-const INT8_ARRAY = 1016;
-
 /** int8 as bigint on both engines (pg returns strings by default, PGlite returns bigint). */
 const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) => {
@@ -137,47 +62,28 @@ function toResult<T>(result: pg.QueryResult): QueryResult<T> {
   return { rows: result.rows as T[], affectedRows: mutated ? (result.rowCount ?? 0) : 0 };
 }
 
-/** An executor on one pooled client or on the pool; `closed()` tells when it may no longer be used. */
-function executor(
-  target: pg.Pool | pg.PoolClient,
-  description: string,
-  closed: () => string | null,
-): SqlExecutor {
+/** The SqlRunner of the pool or of one pooled client. */
+function runnerOn(target: pg.Pool | pg.PoolClient): SqlRunner {
   return {
-    async query<T>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<T>> {
-      checkSql(sql);
-      const values = checkParams(params);
-      const why = closed();
-      if (why) throw new MeridianError('FAILED_PRECONDITION', why);
-      try {
-        return toResult<T>(await target.query(sql, values as unknown[]));
-      } catch (err) {
-        throw sqlError(err, description, 'query');
-      }
+    async query(sql, values) {
+      return toResult(await target.query(sql, values as unknown[]));
     },
-    async exec(sql: string): Promise<void> {
-      checkSql(sql);
-      const why = closed();
-      if (why) throw new MeridianError('FAILED_PRECONDITION', why);
-      try {
-        await target.query(sql);
-      } catch (err) {
-        throw sqlError(err, description, 'exec');
-      }
+    async exec(sql) {
+      await target.query(sql);
     },
   };
 }
 
 export class PostgresStateStore implements StateStore {
   readonly description: string;
-  #closed = false;
+  #closing: Promise<void> | undefined;
   readonly #pool: pg.Pool;
   readonly #executor: SqlExecutor;
 
   private constructor(pool: pg.Pool, description: string) {
     this.#pool = pool;
     this.description = description;
-    this.#executor = executor(pool, description, () => this.#closedMessage());
+    this.#executor = sqlExecutor(runnerOn(pool), description, () => this.#refusal());
   }
 
   /** Opens a pool and checks it with `SELECT 1`; an unreachable server fails within the connect timeout. */
@@ -207,8 +113,13 @@ export class PostgresStateStore implements StateStore {
     return new PostgresStateStore(pool, redactUrl(url));
   }
 
-  #closedMessage(): string | null {
-    return this.#closed ? `state store ${this.description} is closed; open a new one` : null;
+  #refusal(): MeridianError | null {
+    return this.#closing ? storeClosed('state', this.description) : null;
+  }
+
+  #refuse(): void {
+    const refused = this.#refusal();
+    if (refused) throw refused;
   }
 
   query<T = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<T>> {
@@ -221,8 +132,7 @@ export class PostgresStateStore implements StateStore {
 
   /** For pg-boss's `db` option: the pool's own result shape, multi-statement text allowed without values. */
   async executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
-    const why = this.#closedMessage();
-    if (why) throw new MeridianError('FAILED_PRECONDITION', why);
+    this.#refuse();
     try {
       const result = (await this.#pool.query(text, values)) as pg.QueryResult | pg.QueryResult[];
       return Array.isArray(result) ? { rows: result.flatMap((r) => r.rows ?? []) } : result;
@@ -233,8 +143,7 @@ export class PostgresStateStore implements StateStore {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     checkFunction(fn, 'fn');
-    const why = this.#closedMessage();
-    if (why) throw new MeridianError('FAILED_PRECONDITION', why);
+    this.#refuse();
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -242,9 +151,7 @@ export class PostgresStateStore implements StateStore {
       throw sqlError(err, this.description, 'taking a connection for a transaction');
     }
     let done = false;
-    const tx = executor(client, this.description, () =>
-      done ? 'this transaction has ended; run further statements in a new transaction()' : null,
-    );
+    const tx = sqlExecutor(runnerOn(client), this.description, () => (done ? transactionEnded() : null));
     try {
       await this.#step(client, 'BEGIN');
       let result: T;
@@ -279,6 +186,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async ping(): Promise<void> {
+    this.#refuse();
     try {
       await this.#pool.query('SELECT 1');
     } catch (err) {
@@ -286,9 +194,9 @@ export class PostgresStateStore implements StateStore {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#pool.end();
+  /** Every call gets the same promise, which settles once the pool has ended. */
+  close(): Promise<void> {
+    this.#closing ??= this.#pool.end();
+    return this.#closing;
   }
 }
