@@ -1,6 +1,6 @@
 /**
  * Stages entity rows for DuckDB as a CSV file in a private temporary directory. Measured here for
- * 1M rows, writing and `read_csv` took about a third of the time of appending them to a table (which
+ * 200k rows, writing it and `read_csv` took about half the time of appending them to a table (which
  * also fsyncs a WAL for scratch data) and a fifth of binding them as list parameters.
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
