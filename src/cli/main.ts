@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Config, loadConfig, TARGETS } from '../core/config.js';
 import { MeridianError, redactUrl } from '../core/errors.js';
 import { registerApplyCommands } from './apply.js';
+import { registerDemoCommand } from './demo.js';
+import { registerIngestCommands } from './ingest.js';
 import { up } from './up.js';
 
 interface GlobalFlags {
@@ -58,6 +60,8 @@ export function buildProgram(): Command {
       process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
     });
   registerApplyCommands(program);
+  registerDemoCommand(program);
+  registerIngestCommands(program);
   return program;
 }
 

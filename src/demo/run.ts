@@ -1,0 +1,194 @@
+/**
+ * `meridian demo`: the whole platform on embedded stores in one process, the churn example applied
+ * through the SDK, generated traffic through the public push API, then a point-in-time training set.
+ * Everything the demo reads back goes through the same REST API a user would call.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadDefinitions } from '../cli/apply.js';
+import { loadConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { sourceTable } from '../features/layout.js';
+import { Platform } from '../platform.js';
+import { MeridianClient } from '../sdk/client.js';
+import { runFileProducer } from './file-producer.js';
+import { ActivityGenerator, runPushProducer } from './generator.js';
+import { buildTrainingSet, countOnlineEntities, type EntityRow, type TrainingSet } from './probes.js';
+import { ProgressReporter } from './progress.js';
+import { type PathTally, type Rejection, Tally } from './tally.js';
+
+export const CHURN_EXAMPLE = resolve(import.meta.dirname, '../../examples/churn/features.ts');
+const SOURCE = 'activity';
+const SERVICE = 'churn_model';
+const ONLINE_FEATURE = 'user_activity:amount';
+const FILE_INTERVAL_MS = 10_000;
+
+export interface DemoOptions {
+  durationMs: number;
+  users: number;
+  /** Events per second over all producers. */
+  rate: number;
+  producers: number;
+  seed: number;
+  /** Entity rows of the sample training set. */
+  trainingRows: number;
+  /** Kept after the run; without it a temp dir is used and removed. */
+  dataDir?: string;
+  httpPort: number;
+  grpcPort: number;
+  /** Ends the traffic early (SIGINT); the summary is still built. */
+  signal?: AbortSignal;
+  logLevel?: string;
+}
+
+export interface DemoSummary {
+  seed: number;
+  users: number;
+  targetRate: number;
+  producers: number;
+  durationMs: number;
+  stoppedEarly: boolean;
+  httpUrl: string;
+  dataDir: string;
+  events: PathTally;
+  paths: Record<string, PathTally>;
+  rejections: Rejection[];
+  failures: { reason: string; count: number }[];
+  /** Rows in the source's offline table after the traffic stopped (earlier runs in the data dir too). */
+  offlineRows: number;
+  onlineEntities: number;
+  trainingSet: TrainingSet;
+}
+
+/** Runs the demo and returns its summary; the platform is stopped whatever happens. */
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-demo-'));
+  const config = loadConfig({ overrides: demoConfig(options, dataDir) });
+  note(`starting the platform on embedded stores in ${dataDir}`);
+  const platform = await Platform.start(config, { logger: createLogger(config.logLevel) });
+  try {
+    await new MeridianClient({ url: platform.httpUrl }).apply(await loadDefinitions(CHURN_EXAMPLE));
+    note(`applied ${CHURN_EXAMPLE} to ${platform.httpUrl}; sending traffic`);
+    return await driveTraffic(platform, options, dataDir);
+  } finally {
+    note('stopping the platform');
+    await platform.stop();
+    if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Embedded stores only, loopback ports: the demo must not touch anything outside its data dir. */
+function demoConfig(options: DemoOptions, dataDir: string): Record<string, unknown> {
+  return {
+    target: 'all',
+    dataDir,
+    // Quiet unless asked otherwise: log lines would break up the progress line.
+    logLevel: options.logLevel ?? process.env.MERIDIAN_LOG_LEVEL ?? 'warn',
+    http: { host: '127.0.0.1', port: options.httpPort },
+    grpc: { host: '127.0.0.1', port: options.grpcPort },
+    onlineStore: 'lmdb',
+    stateStore: 'pglite',
+    jobQueue: 'state',
+    eventStream: 'memory',
+    artifactStore: 'file',
+    offlineStore: 'duckdb',
+  };
+}
+
+async function driveTraffic(platform: Platform, options: DemoOptions, dataDir: string): Promise<DemoSummary> {
+  const url = platform.httpUrl;
+  const tally = new Tally();
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), options.durationMs);
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) stop.abort();
+  const progress = new ProgressReporter({
+    tally,
+    onlineEntities: () => countOnlineEntities(url, ONLINE_FEATURE, options.users),
+    // Off a terminal a line every 5 s, but at least a few lines for a short run.
+    ...(process.stderr.isTTY ? {} : { intervalMs: Math.min(5000, Math.max(1000, options.durationMs / 4)) }),
+  });
+  const startedAt = Date.now();
+  progress.start();
+  try {
+    await Promise.all(producers(url, options, tally, stop.signal));
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    progress.stop();
+  }
+  const endedAt = Date.now();
+  note('traffic stopped; reading back online entities and a point-in-time training set');
+  return {
+    seed: options.seed,
+    users: options.users,
+    targetRate: options.rate,
+    producers: options.producers,
+    durationMs: endedAt - startedAt,
+    stoppedEarly: options.signal?.aborted === true,
+    httpUrl: url,
+    dataDir,
+    events: tally.total(),
+    paths: { ...tally.paths },
+    rejections: tally.rejectionList(),
+    failures: tally.failureList(),
+    offlineRows: await countOfflineRows(platform),
+    onlineEntities: await countOnlineEntities(url, ONLINE_FEATURE, options.users),
+    trainingSet: await buildTrainingSet(url, SERVICE, entityRows(options, startedAt, endedAt)),
+  };
+}
+
+/** The concurrent push producers, each with its own seeded stream and a share of the rate, and the file producer. */
+function producers(url: string, options: DemoOptions, tally: Tally, signal: AbortSignal): Promise<void>[] {
+  const rate = options.rate / options.producers;
+  // About ten requests a second per producer: batches, as a real client would send.
+  const batchSize = Math.max(1, Math.min(1000, Math.round(rate / 10)));
+  const pushers = Array.from({ length: options.producers }, (_, i) =>
+    runPushProducer({
+      url,
+      source: SOURCE,
+      generator: new ActivityGenerator({ users: options.users, seed: options.seed + i }),
+      rate,
+      batchSize,
+      badEvery: 10,
+      tally,
+      signal,
+    }),
+  );
+  // A file every 10 s (sooner in a short run, so it uploads at least once): a tenth of the push volume.
+  const intervalMs = Math.min(FILE_INTERVAL_MS, Math.max(1000, options.durationMs / 2));
+  const files = runFileProducer({
+    url,
+    source: SOURCE,
+    generator: new ActivityGenerator({ users: options.users, seed: options.seed + 500_009 }),
+    rowsPerFile: Math.max(10, Math.round((options.rate * intervalMs) / 10_000)),
+    intervalMs,
+    tally,
+    signal,
+  });
+  return [...pushers, files];
+}
+
+/** Users drawn with the traffic's skew, at times spread over the run (some before any event). */
+function entityRows(options: DemoOptions, startedAt: number, endedAt: number): EntityRow[] {
+  const generator = new ActivityGenerator({ users: options.users, seed: options.seed + 1_000_003 });
+  const from = startedAt - 60_000;
+  return Array.from({ length: options.trainingRows }, () => ({
+    user_id: generator.userId(),
+    event_timestamp: new Date(Math.floor(from + generator.next() * (endedAt - from))).toISOString(),
+  }));
+}
+
+/** A step of the demo, on stderr beside the progress lines. */
+function note(message: string): void {
+  process.stderr.write(`meridian demo: ${message}\n`);
+}
+
+async function countOfflineRows(platform: Platform): Promise<number> {
+  const offline = platform.stores.offline;
+  if (!offline) return 0;
+  const rows = await offline.query<{ n: bigint }>(`SELECT count(*) AS n FROM "${sourceTable(SOURCE)}"`);
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoSummary } from '../../src/demo/run.js';
+import { runMeridian, spawnCli } from '../helpers/meridian-process.js';
+
+const USERS = 200;
+const TRAINING_ROWS = 300;
+
+describe('meridian demo', { timeout: 180_000 }, () => {
+  let dataDir: string;
+  let summary: DemoSummary;
+  let stderr: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'meridian-demo-test-'));
+    const args = ['demo', '--duration', '5s', '--users', String(USERS), '--rate', '500', '--json'];
+    const extra = ['--training-rows', String(TRAINING_ROWS), '--data-dir', dataDir];
+    const run = await runMeridian([...args, ...extra], {}, 150_000);
+    expect(run.code, run.stderr).toBe(0);
+    summary = JSON.parse(run.stdout) as DemoSummary;
+    stderr = run.stderr;
+  }, 160_000);
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('accounts for every event sent: stored, dropped as a duplicate retry, or rejected', () => {
+    const { events } = summary;
+    expect(events.sent).toBeGreaterThan(0);
+    expect(events.failed).toBe(0);
+    expect(events.duplicates).toBeGreaterThan(0);
+    expect(events.accepted + events.duplicates).toBe(events.sent - events.rejected);
+    expect(summary.offlineRows).toBe(events.accepted);
+  });
+
+  it('ingests through both paths: pushed batches and uploaded files', () => {
+    const { push, file } = summary.paths;
+    expect(push!.accepted).toBeGreaterThan(0);
+    expect(file!.requests).toBeGreaterThan(0);
+    expect(file!.accepted).toBeGreaterThan(0);
+    expect(file!.rejected).toBeGreaterThan(0);
+    for (const path of [push!, file!]) {
+      expect(path.accepted + path.duplicates).toBe(path.sent - path.rejected - path.failed);
+    }
+  });
+
+  it('reports the deliberately bad events with reasons naming the offending field', () => {
+    expect(summary.events.rejected).toBeGreaterThan(0);
+    expect(summary.rejections.reduce((n, r) => n + r.count, 0)).toBe(summary.events.rejected);
+    for (const rejection of summary.rejections) {
+      // Push refusals name the JSON path; file refusals name the column.
+      expect(rejection.field).toMatch(/^(events\[\d+\]\.)?(amount|ts|user_id)$/);
+      expect(rejection.example).toContain(rejection.field);
+    }
+  });
+
+  it('serves the pushed users online, never more than exist', () => {
+    expect(summary.onlineEntities).toBeGreaterThan(0);
+    expect(summary.onlineEntities).toBeLessThanOrEqual(USERS);
+  });
+
+  it('builds a point-in-time training set with one row per entity row and some feature values', () => {
+    const set = summary.trainingSet;
+    expect(set.featureService).toBe('churn_model');
+    expect(set.requested).toBe(TRAINING_ROWS);
+    expect(set.rows).toBe(TRAINING_ROWS);
+    expect(set.rowsWithFeatures).toBeGreaterThan(0);
+    expect(set.rowsWithFeatures).toBeLessThanOrEqual(TRAINING_ROWS);
+    expect(set.sample).toHaveLength(5);
+    expect(Object.keys(set.sample[0]!)).toEqual(
+      expect.arrayContaining([
+        'user_id',
+        'event_timestamp',
+        'user_activity:amount',
+        'user_spend:clipped_amount',
+      ]),
+    );
+  });
+
+  it('reports progress on stderr while it runs', () => {
+    expect(stderr).toMatch(/demo \d+s: \d+ events\/s, \d+ rows durable, \d+ online entities/);
+  });
+});
+
+describe('meridian demo interrupted', { timeout: 120_000 }, () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'meridian-demo-sigint-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('stops early on SIGINT, still prints its summary and exits 0', async () => {
+    const child = spawnCli([
+      'demo',
+      '--duration',
+      '10m',
+      '--users',
+      '50',
+      '--rate',
+      '200',
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]);
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout?.on('data', (c: Buffer) => (stdout += c));
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr += c;
+      // Once only: a second SIGINT means "exit at once".
+      if (!interrupted && /events\/s/.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout) as DemoSummary;
+    expect(summary.stoppedEarly).toBe(true);
+    expect(summary.durationMs).toBeLessThan(60_000);
+    expect(summary.events.sent).toBeGreaterThan(0);
+  });
+});
