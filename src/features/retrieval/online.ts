@@ -29,9 +29,18 @@ export interface OnlineFeaturesResponse {
 /** Feast's event timestamp for a value that has none. */
 const NO_TIME = '1970-01-01T00:00:00Z';
 
+/** Recently formatted event times: the rows of hot entities keep their event time across reads. */
+const isoCache = new Map<number, string>();
+const ISO_CACHE_LIMIT = 10_000;
+
 /** ISO-8601 UTC, without the milliseconds when they are zero, as Feast writes it. */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+  const known = isoCache.get(ms);
+  if (known !== undefined) return known;
+  const text = new Date(ms).toISOString().replace('.000Z', 'Z');
+  if (isoCache.size >= ISO_CACHE_LIMIT) isoCache.clear();
+  isoCache.set(ms, text);
+  return text;
 }
 
 /** A stored value in the wire format: int64 as a number when safe, else a string; timestamps as ISO text. */
@@ -127,28 +136,40 @@ function featureColumn(
   feature: string,
   index: number,
   reads: readonly OnlineRead[],
+  times: readonly string[],
   now: number,
 ): FeastColumn {
   const type = view.features[feature]!;
-  const column: FeastColumn = { values: [], statuses: [], event_timestamps: [] };
+  const n = reads.length;
+  const column: FeastColumn = {
+    values: new Array(n),
+    statuses: new Array(n),
+    event_timestamps: new Array(n),
+  };
   const oldest = view.ttlMs === undefined ? Number.NEGATIVE_INFINITY : now - view.ttlMs;
-  for (const read of reads) {
+  for (let i = 0; i < n; i++) {
+    const read = reads[i]!;
     const feature = read.features[index];
     if (!read.found || read.eventTime === null || !feature || feature.status !== 'PRESENT') {
-      column.values.push(null);
-      column.statuses.push('NOT_FOUND');
-      column.event_timestamps.push(NO_TIME);
+      column.values[i] = null;
+      column.statuses[i] = 'NOT_FOUND';
+      column.event_timestamps[i] = NO_TIME;
     } else if (read.eventTime < oldest) {
-      column.values.push(null);
-      column.statuses.push('OUTSIDE_MAX_AGE');
-      column.event_timestamps.push(isoTime(read.eventTime));
+      column.values[i] = null;
+      column.statuses[i] = 'OUTSIDE_MAX_AGE';
+      column.event_timestamps[i] = times[i]!;
     } else {
-      column.values.push(wireValue(type, feature.value));
-      column.statuses.push('PRESENT');
-      column.event_timestamps.push(isoTime(read.eventTime));
+      column.values[i] = wireValue(type, feature.value);
+      column.statuses[i] = 'PRESENT';
+      column.event_timestamps[i] = times[i]!;
     }
   }
   return column;
+}
+
+/** Each read's event time as ISO text, formatted once per entity rather than once per feature. */
+function readTimes(reads: readonly OnlineRead[]): string[] {
+  return reads.map((read) => (read.eventTime === null ? NO_TIME : isoTime(read.eventTime)));
 }
 
 export interface OnlineFeaturesOptions {
@@ -191,9 +212,10 @@ export async function getOnlineFeatures(
     statuses: new Array<FeatureStatus>(count).fill('PRESENT'),
     event_timestamps: new Array<string>(count).fill(NO_TIME),
   }));
+  const times = new Map([...reads].map(([name, viewReads]) => [name, readTimes(viewReads)]));
   for (const { view, feature } of resolved) {
     const index = views.get(view.name)!.features.indexOf(feature);
-    results.push(featureColumn(view, feature, index, reads.get(view.name)!, now));
+    results.push(featureColumn(view, feature, index, reads.get(view.name)!, times.get(view.name)!, now));
   }
   return { metadata: { feature_names: [...keyTypes.keys(), ...resolved.map((r) => r.ref)] }, results };
 }

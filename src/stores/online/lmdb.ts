@@ -37,6 +37,15 @@ import type {
 /** [eventTime, expiresAt (0 = never), encoded values by feature name]. */
 type StoredRow = [number, number, Record<string, unknown>];
 
+/** A row as last read, keyed by its stored text: a hot entity is parsed and decoded once per write. */
+interface DecodedRow {
+  text: string;
+  row: StoredRow;
+  reads: Map<string, FeatureRead>;
+}
+/** Decoded rows kept per handle; the cache starts over when full. */
+const ROW_CACHE_LIMIT = 50_000;
+
 export interface LmdbOnlineStoreOptions {
   /** How often the background sweep removes expired rows; 0 turns it off. Default one minute. */
   purgeIntervalMs?: number;
@@ -82,6 +91,22 @@ function rowText(row: EncodedRow, expiresAt: number): string {
   return `${text}}]`;
 }
 
+/**
+ * One feature of a decoded row, decoded on first use and kept for the next reads; a list is decoded
+ * afresh each time, since the caller gets the array itself.
+ */
+function featureRead(cached: DecodedRow, feature: string): FeatureRead {
+  const known = cached.reads.get(feature);
+  if (known !== undefined) return known;
+  const values = cached.row[2];
+  const encoded = Object.hasOwn(values, feature) ? values[feature] : undefined;
+  if (typeof encoded !== 'string') return NOT_FOUND;
+  const read: FeatureRead = { status: 'PRESENT', value: decodeValue(encoded) };
+  // Frozen: the same object goes to every later reader of this row.
+  if (!Array.isArray(read.value)) cached.reads.set(feature, Object.freeze(read));
+  return read;
+}
+
 /** Reads expiresAt from the row text `[eventTime,expiresAt,{...}]` without parsing the values. */
 function isExpired(text: string, now: number): boolean {
   const a = text.indexOf(',');
@@ -96,6 +121,7 @@ export class LmdbOnlineStore implements OnlineStore {
   private readonly maxKeyBytes: number;
   private readonly prefixes = new Map<string, string>();
   private readonly expiredSeen = new Set<string>();
+  private readonly decoded = new Map<string, DecodedRow>();
   private sweepScheduled = false;
   private sweeping = false;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -227,22 +253,28 @@ export class LmdbOnlineStore implements OnlineStore {
         out[i] = missing(entityKey, m);
         continue;
       }
-      const row = parseRow(text, view, entityKey);
+      const cached = this.decodedRow(key, text, view, entityKey);
+      const row = cached.row;
       if (row[1] !== 0 && row[1] <= now) {
         this.noteExpired(key);
         out[i] = missing(entityKey, m);
         continue;
       }
-      const values = row[2];
       const reads: FeatureRead[] = new Array(m);
-      for (let j = 0; j < m; j++) {
-        const encoded = values[features[j]!];
-        reads[j] =
-          typeof encoded === 'string' ? { status: 'PRESENT', value: decodeValue(encoded) } : NOT_FOUND;
-      }
+      for (let j = 0; j < m; j++) reads[j] = featureRead(cached, features[j]!);
       out[i] = { entityKey, found: true, eventTime: row[0], features: reads };
     }
     return out;
+  }
+
+  /** The parsed row of `text`, from the cache when the stored text is unchanged since the last read. */
+  private decodedRow(key: string, text: string, view: string, entityKey: string): DecodedRow {
+    const cached = this.decoded.get(key);
+    if (cached !== undefined && cached.text === text) return cached;
+    const fresh: DecodedRow = { text, row: parseRow(text, view, entityKey), reads: new Map() };
+    if (this.decoded.size >= ROW_CACHE_LIMIT) this.decoded.clear();
+    this.decoded.set(key, fresh);
+    return fresh;
   }
 
   /** Removes every row of the view: its keys are the contiguous range `view NUL` .. `view \u0001`. */
