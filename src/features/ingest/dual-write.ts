@@ -121,7 +121,7 @@ function offlineRow(view: ResolvedView, row: ViewRow, runId: string): Record<str
  * One online row per entity: the newest event, and at an equal event time the later-created row,
  * which is the point-in-time tie-break; the store itself never lets an older event overwrite.
  */
-function latestPerEntity(rows: readonly ViewRow[]): OnlineRow[] {
+export function latestPerEntity(rows: readonly ViewRow[]): OnlineRow[] {
   const latest = new Map<string, ViewRow>();
   for (const row of rows) {
     const key = entityKey(row.keys);

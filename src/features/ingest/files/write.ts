@@ -18,6 +18,7 @@ import {
   viewTableSchema,
 } from '../../layout.js';
 import { microsToMs } from '../created-clock.js';
+import { latestPerEntity } from '../dual-write.js';
 import { projectView, runSqlView, type ViewRow } from '../transform.js';
 import { reserveCreatedMicros } from './created-range.js';
 import { ident, literal } from './sql.js';
@@ -155,27 +156,6 @@ async function latestProjected(
   });
 }
 
-/** The newest row per entity of a SQL view's output; a later-created row wins a tie. */
-function latestComputed(rows: readonly ViewRow[]): OnlineRow[] {
-  const latest = new Map<string, ViewRow>();
-  for (const row of rows) {
-    const key = entityKey(row.keys);
-    const held = latest.get(key);
-    if (
-      !held ||
-      row.eventTime > held.eventTime ||
-      (row.eventTime === held.eventTime && row.created > held.created)
-    ) {
-      latest.set(key, row);
-    }
-  }
-  return [...latest].map(([key, row]) => ({
-    entityKey: key,
-    eventTime: row.eventTime,
-    values: row.features as Record<string, FeatureValue>,
-  }));
-}
-
 async function writeOnline(
   online: OnlineStore,
   view: ResolvedView,
@@ -224,7 +204,7 @@ export async function writeFileRows(
     await writeOnline(
       online,
       view,
-      rows ? latestComputed(rows) : await latestProjected(offline, view, source, tables),
+      rows ? latestPerEntity(rows) : await latestProjected(offline, view, source, tables),
     );
   }
   return fresh;
