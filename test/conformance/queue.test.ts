@@ -1,5 +1,4 @@
-import { cpSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { createStateStore } from '../../src/stores/state/index.js';
 import type { StateStore } from '../../src/stores/state/port.js';
 import type { StoreContext } from '../../src/stores/store.js';
 import { rejection } from '../helpers/errors.js';
+import { pgliteTemplate } from '../helpers/pglite-template.js';
 import {
   freePort,
   type RunningServer,
@@ -25,24 +25,16 @@ const OPTIONS = { maintenanceIntervalSeconds: 1, shutdownGraceSeconds: 1 };
 
 describe('pg-boss over PGlite', () => {
   // initdb and pg-boss's schema take ~15 s in WASM here: done once, then every test starts from a copy.
-  let root: string;
-  let template: string;
-  let n = 0;
-
-  beforeAll(async () => {
-    root = tempStoreDir('pglite-queue');
-    template = join(root, 'template');
+  const pglite = pgliteTemplate('pglite-queue', async (template, root) => {
     const ctx = { dataDir: root, logger: silentLogger };
     const state = await createStateStore(`pglite:${template}`, ctx);
     await (await createJobQueue('state', ctx, state)).close();
     await state.close();
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('rejects an unknown job queue URL with CONFIG_INVALID naming the field and the accepted forms', async () => {
-    const dir = join(root, `db${++n}`);
-    cpSync(template, dir, { recursive: true });
-    const ctx = { dataDir: root, logger: silentLogger };
+    const dir = pglite.freshDir();
+    const ctx = { dataDir: pglite.root, logger: silentLogger };
     const state = await createStateStore(`pglite:${dir}`, ctx);
     try {
       for (const url of ['redis://localhost:6379', 'memory', '']) {
@@ -57,9 +49,8 @@ describe('pg-boss over PGlite', () => {
   });
 
   jobQueueConformance('pglite', async (): Promise<QueueFixture> => {
-    const dir = join(root, `db${++n}`);
-    cpSync(template, dir, { recursive: true });
-    const ctx: StoreContext = { dataDir: root, logger: silentLogger };
+    const dir = pglite.freshDir();
+    const ctx: StoreContext = { dataDir: pglite.root, logger: silentLogger };
     let state: StateStore | undefined;
     const queues: JobQueue[] = [];
     const closeAll = async (): Promise<void> => {
@@ -74,7 +65,7 @@ describe('pg-boss over PGlite', () => {
         queues.push(q);
         return q;
       },
-      child: { stateUrl: `pglite:${dir}`, queueUrl: 'state', dataDir: root },
+      child: { stateUrl: `pglite:${dir}`, queueUrl: 'state', dataDir: pglite.root },
       sharedWithChild: false,
       releaseForChild: closeAll,
       teardown: closeAll,

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -8,44 +8,27 @@ import { createStateStore } from '../../src/stores/state/index.js';
 import type { Migration, StateStore } from '../../src/stores/state/port.js';
 import type { StoreContext } from '../../src/stores/store.js';
 import { rejection } from '../helpers/errors.js';
-import {
-  freePort,
-  type RunningServer,
-  serverAvailable,
-  startPostgres,
-  tempStoreDir,
-} from '../helpers/servers.js';
+import { pgliteTemplate } from '../helpers/pglite-template.js';
+import { freePort, type RunningServer, serverAvailable, startPostgres } from '../helpers/servers.js';
 import { type StateStoreFixture, stateStoreConformance } from './state.js';
 
 const ctx = (dataDir: string): StoreContext => ({ dataDir, logger: silentLogger });
 
 describe('PGlite state store', () => {
   // initdb in WASM takes ~10 s here, so it runs once and every test starts from a copy of the result.
-  let root: string;
-  let template: string;
-  let n = 0;
-
-  beforeAll(async () => {
-    root = tempStoreDir('pglite-state');
-    template = join(root, 'template');
+  const pglite = pgliteTemplate('pglite-state', async (template, root) => {
     await (await createStateStore(`pglite:${template}`, ctx(root))).close();
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-  const freshDir = (): string => {
-    const dir = join(root, `db${++n}`);
-    cpSync(template, dir, { recursive: true });
-    return dir;
-  };
+  const freshDir = (): string => pglite.freshDir();
 
   stateStoreConformance('pglite', async (): Promise<StateStoreFixture> => {
     const dir = freshDir();
-    let store = await createStateStore(`pglite:${dir}`, ctx(root));
+    let store = await createStateStore(`pglite:${dir}`, ctx(pglite.root));
     return {
       store,
       async reopen() {
         await store.close();
-        store = await createStateStore(`pglite:${dir}`, ctx(root));
+        store = await createStateStore(`pglite:${dir}`, ctx(pglite.root));
         return store;
       },
       teardown: () => store.close(),
@@ -54,9 +37,9 @@ describe('PGlite state store', () => {
 
   it('refuses a second open of a data directory that is in use, naming it', async () => {
     const dir = freshDir();
-    const first = await createStateStore(`pglite:${dir}`, ctx(root));
+    const first = await createStateStore(`pglite:${dir}`, ctx(pglite.root));
     try {
-      const err = await rejection(createStateStore(`pglite:${dir}`, ctx(root)));
+      const err = await rejection(createStateStore(`pglite:${dir}`, ctx(pglite.root)));
       expect(err.code).toBe('STORE_UNAVAILABLE');
       expect(err.message).toContain(dir);
       expect(err.message).toContain('this process has it open');
@@ -66,7 +49,7 @@ describe('PGlite state store', () => {
   });
 
   it('refuses a statement on the store itself inside its own transaction instead of deadlocking', async () => {
-    const store = await createStateStore(`pglite:${freshDir()}`, ctx(root));
+    const store = await createStateStore(`pglite:${freshDir()}`, ctx(pglite.root));
     try {
       const err = await rejection(store.transaction(() => store.query('SELECT 1')));
       expect(err.code).toBe('FAILED_PRECONDITION');
@@ -80,7 +63,7 @@ describe('PGlite state store', () => {
   it('takes over the lock of a process that died without closing', async () => {
     const dir = freshDir();
     writeFileSync(`${dir}.lock`, '2147483646');
-    const store = await createStateStore(`pglite:${dir}`, ctx(root));
+    const store = await createStateStore(`pglite:${dir}`, ctx(pglite.root));
     expect((await store.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     await store.close();
   });
@@ -88,7 +71,7 @@ describe('PGlite state store', () => {
   it('takes over a lock naming this process when this process does not have the directory open (container PID 1 after SIGKILL)', async () => {
     const dir = freshDir();
     writeFileSync(`${dir}.lock`, String(process.pid));
-    const store = await createStateStore(`pglite:${dir}`, ctx(root));
+    const store = await createStateStore(`pglite:${dir}`, ctx(pglite.root));
     expect((await store.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     expect(readFileSync(`${dir}.lock`, 'utf8')).toBe(String(process.pid));
     await store.close();
@@ -98,7 +81,7 @@ describe('PGlite state store', () => {
   it('refuses a data directory whose lock names another running process', async () => {
     const dir = freshDir();
     writeFileSync(`${dir}.lock`, String(process.ppid));
-    const err = await rejection(createStateStore(`pglite:${dir}`, ctx(root)));
+    const err = await rejection(createStateStore(`pglite:${dir}`, ctx(pglite.root)));
     expect(err.code).toBe('STORE_UNAVAILABLE');
     expect(err.message).toContain(`process ${process.ppid} has it open`);
     expect(readFileSync(`${dir}.lock`, 'utf8')).toBe(String(process.ppid));
@@ -106,17 +89,17 @@ describe('PGlite state store', () => {
 
   it('releases the lock before either of two concurrent close() calls settles', async () => {
     const dir = freshDir();
-    const store = await createStateStore(`pglite:${dir}`, ctx(root));
+    const store = await createStateStore(`pglite:${dir}`, ctx(pglite.root));
     const first = store.close();
     await store.close();
-    const again = await createStateStore(`pglite:${dir}`, ctx(root));
+    const again = await createStateStore(`pglite:${dir}`, ctx(pglite.root));
     await again.close();
     await first;
   });
 
   it('keeps the data under <dataDir>/state for the plain `pglite` URL', async () => {
-    const dataDir = join(root, `ctx${++n}`);
-    cpSync(template, join(dataDir, 'state'), { recursive: true });
+    const dataDir = join(pglite.root, 'plain-url');
+    pglite.freshDir(join(dataDir, 'state'));
     const store = await createStateStore('pglite', ctx(dataDir));
     expect(store.description).toBe(`pglite:${join(dataDir, 'state')}`);
     await store.close();
