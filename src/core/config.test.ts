@@ -71,6 +71,15 @@ describe('config', () => {
     expect(error.details.field).toBe('http.port');
   });
 
+  it('reads boolean flags from env strings, so "false" turns a feature off', () => {
+    expect(load({ MERIDIAN_FEATURES_CONSUME_EVENTS: 'false' }).features.consumeEvents).toBe(false);
+    expect(load({ MERIDIAN_FEATURES_CONSUME_EVENTS: '1' }).features.consumeEvents).toBe(true);
+    const error = captureError(() => load({ MERIDIAN_FEATURES_CONSUME_EVENTS: 'maybe' }));
+    expect(error.message).toContain(
+      'features.consumeEvents (env MERIDIAN_FEATURES_CONSUME_EVENTS): must be true or false',
+    );
+  });
+
   it('names an unknown key in meridian.yaml so a typo does not pass silently', () => {
     writeFileSync(join(dir, 'meridian.yaml'), 'onlineStor: redis://x\n');
     const error = captureError(() => load());

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -8,6 +9,12 @@ export const TARGETS = ['all', 'features', 'serving', 'monitoring', 'pipelines']
 export type Target = (typeof TARGETS)[number];
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+/** A boolean that env strings can set: `true`/`false`/`1`/`0` (z.coerce would read "false" as true). */
+const booleanFlag = z.union(
+  [z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')],
+  { error: 'must be true or false' },
+);
 
 /**
  * The whole configuration: defaults live here and nowhere else. Store values are URLs; the bare
@@ -37,6 +44,19 @@ export const configSchema = z
       .object({
         /** Share of system memory above which no new worker starts. */
         memoryCeiling: z.coerce.number().gt(0).max(1).default(0.9),
+      })
+      .prefault({}),
+    features: z
+      .object({
+        /** Worker threads running TypeScript transforms: bounded, so transforms cannot starve serving. */
+        transformThreads: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(Math.max(1, Math.min(4, availableParallelism()))),
+        /** With a NATS event stream, consume `meridian.events.{source}` for every stream source. */
+        consumeEvents: booleanFlag.default(true),
       })
       .prefault({}),
     shutdownTimeoutMs: z.coerce.number().int().positive().default(15_000),
