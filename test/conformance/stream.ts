@@ -277,6 +277,54 @@ export function eventStreamConformance(name: string, setup: () => Promise<Stream
       expect(await r.poll(800)).toBeNull();
     });
 
+    it("dead-letters a message at once with the caller's reason, keeping its key flowing", async () => {
+      const acks = await stream.publish(topic, [
+        keyed('k', 'bad', { headers: { kind: 'poison' } }),
+        keyed('k', 'good'),
+      ]);
+      const r = reader(await stream.consume(topic, { name: 'strict', maxDeliver: 5, ackWaitMs: 1000 }));
+      const bad = await r.next();
+      await expectInvalid(bad.deadLetter('  \n '), 'reason');
+      await bad.deadLetter('INVALID_ARGUMENT: events[0].ts:\n  the event timestamp is missing');
+      const good = await r.next();
+      expect(text(good.data)).toBe('good');
+      await good.ack();
+
+      const dead = await reader(await stream.consume(deadLetterTopic(topic), { name: 'dlq-reader' })).next();
+      expect(text(dead.data)).toBe('bad');
+      expect(dead.key).toBe('k');
+      expect(dead.headers).toMatchObject({
+        kind: 'poison',
+        'Meridian-Dlq-Seq': String(acks[0]!.seq),
+        'Meridian-Dlq-Deliveries': '1',
+        'Meridian-Dlq-Consumer': 'strict',
+        'Meridian-Dlq-Reason': 'INVALID_ARGUMENT: events[0].ts: the event timestamp is missing',
+      });
+      expect(await r.poll(1500)).toBeNull();
+    });
+
+    it('shares the messages of one consumer among several concurrent iterators, each once', async () => {
+      await stream.publish(
+        topic,
+        Array.from({ length: 60 }, (_, i) => keyed(`k${i % 5}`, `m${i}`)),
+      );
+      const consumer = await stream.consume(topic, { name: 'lanes' });
+      const seen: string[] = [];
+      const lanes = Array.from({ length: 4 }, () => reader(consumer));
+      await Promise.all(
+        lanes.map(async (lane) => {
+          while (seen.length < 60) {
+            const m = await lane.poll(1000);
+            if (!m) continue;
+            seen.push(text(m.data));
+            await m.ack();
+          }
+        }),
+      );
+      expect(seen.sort()).toEqual(Array.from({ length: 60 }, (_, i) => `m${i}`).sort());
+      await consumer.close();
+    });
+
     it('gives every message to each of two consumers with different names', async () => {
       await stream.publish(
         topic,

@@ -4,11 +4,17 @@
  * most `maxInFlight` messages of a durable name are unacked at once.
  */
 
-import { isMeridianError } from '../../core/errors.js';
+import { isMeridianError, type MeridianError } from '../../core/errors.js';
 import { iterateUntilClosed } from './iterate.js';
 import type { DurableState, MemoryTopic, PendingDelivery, StoredMessage } from './memory-topic.js';
 import type { Consumer, StreamMessage } from './port.js';
-import { type DeadLetterSource, deadLetterReason, exhausted, validateDelay } from './rules.js';
+import {
+  type DeadLetterSource,
+  deadLetterReason,
+  exhausted,
+  validateDelay,
+  validateReason,
+} from './rules.js';
 
 /** Stores a dead-letter message; throws RESOURCE_EXHAUSTED when the dead-letter topic is full. */
 export type DeadLetterSink = (source: DeadLetterSource) => void;
@@ -68,7 +74,7 @@ export class MemoryConsumer implements Consumer {
         this.sweepIfLast(stored, delivery);
         return this.wrap(stored, delivery);
       }
-      this.moveToDeadLetter(stored, delivery, 'timeout');
+      this.moveToDeadLetter(stored, delivery, this.timedOut(delivery));
     }
   }
 
@@ -95,7 +101,7 @@ export class MemoryConsumer implements Consumer {
       const { pending } = this.durable;
       const p = pending.get(stored.seq);
       if (this.closed || p !== delivery || p.deliveries !== deliveries || p.dueAt > Date.now()) return;
-      this.moveToDeadLetter(stored, delivery, 'timeout');
+      this.moveToDeadLetter(stored, delivery, this.timedOut(delivery));
     }, this.durable.options.ackWaitMs);
     timer.unref();
   }
@@ -119,9 +125,14 @@ export class MemoryConsumer implements Consumer {
 
   /**
    * Moves an exhausted delivery to the dead-letter topic. When that topic is full the message
-   * stays pending and the move is tried again after another ack wait, so nothing is lost.
+   * stays pending and the move is tried again after another ack wait, so nothing is lost; the
+   * RESOURCE_EXHAUSTED error is returned then.
    */
-  private moveToDeadLetter(stored: StoredMessage, delivery: PendingDelivery, how: 'nak' | 'timeout'): void {
+  private moveToDeadLetter(
+    stored: StoredMessage,
+    delivery: PendingDelivery,
+    reason: string,
+  ): MeridianError | undefined {
     const { name, ackWaitMs } = this.durable.options;
     const { deliveries } = delivery;
     try {
@@ -133,15 +144,20 @@ export class MemoryConsumer implements Consumer {
         headers: stored.headers,
         seq: stored.seq,
         deliveries,
-        reason: deadLetterReason(how, deliveries, ackWaitMs),
+        reason,
       });
     } catch (err) {
       if (!isMeridianError(err, 'RESOURCE_EXHAUSTED')) throw err;
       delivery.dueAt = Date.now() + ackWaitMs;
-      return;
+      return err;
     }
     this.durable.pending.delete(stored.seq);
     this.topic.changed();
+    return undefined;
+  }
+
+  private timedOut(delivery: PendingDelivery): string {
+    return deadLetterReason('timeout', delivery.deliveries, this.durable.options.ackWaitMs);
   }
 
   private wrap(stored: StoredMessage, delivery: PendingDelivery): StreamMessage {
@@ -175,11 +191,19 @@ export class MemoryConsumer implements Consumer {
         const p = current();
         if (!p) return;
         if (exhausted(p.deliveries, this.durable.options.maxDeliver)) {
-          this.moveToDeadLetter(stored, p, 'nak');
+          this.moveToDeadLetter(stored, p, deadLetterReason('nak', p.deliveries, 0));
           return;
         }
         p.dueAt = Date.now() + delay;
         this.topic.changed();
+      },
+      deadLetter: async (reason: string) => {
+        const line = validateReason(reason);
+        if (settled) return;
+        settled = true;
+        const p = current();
+        const failure = p && this.moveToDeadLetter(stored, p, line);
+        if (failure) throw failure;
       },
     };
   }

@@ -23,6 +23,7 @@ import {
   KEY_HEADER,
   type ResolvedConsumerOptions,
   validateDelay,
+  validateReason,
 } from './rules.js';
 import { Signal } from './signal.js';
 import type { UnseenDeliveries } from './unseen.js';
@@ -85,7 +86,10 @@ export class NatsConsumer implements Consumer {
   private readonly ready: JsMsg[] = [];
   /** Arrived or left over after close: released once the pull request has ended. */
   private readonly released: JsMsg[] = [];
-  private readonly signal = new Signal();
+  /** Fired when a message arrives, the pump fails or the consumer closes: takers look again. */
+  private readonly arrived = new Signal();
+  /** Fired when a taker starts waiting or the consumer closes: the pump looks at the demand. */
+  private readonly wanted = new Signal();
   private waiting = 0;
   private batch: ConsumerMessages | null = null;
   private closed = false;
@@ -112,7 +116,8 @@ export class NatsConsumer implements Consumer {
     if (this.closed) return;
     this.closed = true;
     for (const m of this.ready.splice(0)) this.release(m);
-    this.signal.fire();
+    this.arrived.fire();
+    this.wanted.fire();
     this.deps.onClose(this);
     const batch = this.batch;
     if (batch) setTimeout(() => batch.stop(), FETCH_EXPIRES_MS + 1000).unref();
@@ -130,9 +135,9 @@ export class NatsConsumer implements Consumer {
       const m = this.ready.shift();
       if (m) return this.wrap(m);
       this.waiting++;
-      this.signal.fire();
+      this.wanted.fire();
       try {
-        await this.signal.wait();
+        await this.arrived.wait();
       } finally {
         this.waiting--;
       }
@@ -145,7 +150,7 @@ export class NatsConsumer implements Consumer {
     while (!this.closed) {
       const demand = Math.min(this.waiting - this.ready.length, MAX_BATCH, this.deps.options.maxInFlight);
       if (demand <= 0) {
-        await this.signal.wait();
+        await this.wanted.wait();
         continue;
       }
       try {
@@ -156,7 +161,7 @@ export class NatsConsumer implements Consumer {
         if (this.closed) break;
         if (this.deps.connectionClosed()) {
           this.failure = this.deps.unavailable(`consuming ${this.deps.topic}`, err);
-          this.signal.fire();
+          this.arrived.fire();
           break;
         }
         failures++;
@@ -176,7 +181,11 @@ export class NatsConsumer implements Consumer {
   private accept(m: JsMsg): void {
     const previous = this.deps.unseen.seenByCaller(m.seq, m.info.deliveryCount) - 1;
     if (previous > 0 && exhausted(previous, this.deps.options.maxDeliver)) {
-      this.moveToDeadLetter(m, previous, 'timeout').catch((err) => {
+      this.moveToDeadLetter(
+        m,
+        previous,
+        deadLetterReason('timeout', previous, this.deps.options.ackWaitMs),
+      ).catch((err) => {
         this.deps.logger.error(
           { err, topic: this.deps.topic, seq: m.seq },
           'dead-lettering failed; retrying later',
@@ -189,7 +198,7 @@ export class NatsConsumer implements Consumer {
       return;
     }
     this.ready.push(m);
-    this.signal.fire();
+    this.arrived.fire();
   }
 
   /** Sets aside a delivery no caller will see, noting it so it does not count as one. */
@@ -199,7 +208,7 @@ export class NatsConsumer implements Consumer {
   }
 
   /** Stores the message on the dead-letter topic, then terms it; on failure asks for a later retry. */
-  private async moveToDeadLetter(m: JsMsg, deliveries: number, how: 'nak' | 'timeout'): Promise<void> {
+  private async moveToDeadLetter(m: JsMsg, deliveries: number, reason: string): Promise<void> {
     const { topic, options } = this.deps;
     try {
       await this.deps.deadLetter({
@@ -210,7 +219,7 @@ export class NatsConsumer implements Consumer {
         headers: userHeaders(m.headers),
         seq: m.seq,
         deliveries,
-        reason: deadLetterReason(how, deliveries, options.ackWaitMs),
+        reason,
       });
     } catch (err) {
       m.nak(options.ackWaitMs);
@@ -228,7 +237,11 @@ export class NatsConsumer implements Consumer {
     if (!exhausted(deliveries, this.deps.options.maxDeliver)) return;
     const timer = setTimeout(() => {
       if (this.closed || busy()) return;
-      this.moveToDeadLetter(m, deliveries, 'timeout').catch((err) => {
+      this.moveToDeadLetter(
+        m,
+        deliveries,
+        deadLetterReason('timeout', deliveries, this.deps.options.ackWaitMs),
+      ).catch((err) => {
         this.deps.logger.error(
           { err, topic: this.deps.topic, seq: m.seq },
           'dead-lettering failed; retrying later',
@@ -274,8 +287,14 @@ export class NatsConsumer implements Consumer {
         if (settled) return;
         settled = true;
         if (exhausted(deliveryCount, options.maxDeliver))
-          await this.moveToDeadLetter(m, deliveryCount, 'nak');
+          await this.moveToDeadLetter(m, deliveryCount, deadLetterReason('nak', deliveryCount, 0));
         else m.nak(delay);
+      },
+      deadLetter: async (reason: string) => {
+        const line = validateReason(reason);
+        if (settled) return;
+        settled = true;
+        await this.moveToDeadLetter(m, deliveryCount, line);
       },
     };
   }

@@ -33,6 +33,12 @@ export interface StreamMessage {
   ack(): Promise<void>;
   /** Asks for redelivery after delayMs; past maxDeliver the message goes to the dead-letter topic. */
   nak(delayMs?: number): Promise<void>;
+  /**
+   * Moves the message to the dead-letter topic now, with `reason` (whitespace collapsed, at most
+   * 1000 characters) in its reason header, for input no redelivery can fix; it is not delivered
+   * to this consumer again. Resolves once the dead-letter message is stored.
+   */
+  deadLetter(reason: string): Promise<void>;
 }
 
 export interface ConsumerOptions {

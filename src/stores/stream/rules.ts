@@ -176,6 +176,16 @@ export function deadLetterReason(how: 'nak' | 'timeout', deliveries: number, ack
     : `not acked within ${ackWaitMs} ms of delivery ${deliveries}`;
 }
 
+const MAX_REASON_LENGTH = 1000;
+
+/** Validates a caller's dead-letter reason; returns it on one line, at most 1000 characters. */
+export function validateReason(reason: unknown): string {
+  const line = typeof reason === 'string' ? reason.replace(/\s+/g, ' ').trim() : '';
+  if (line === '')
+    throw invalidArgument('reason', 'must be a non-empty string saying why the message is poison');
+  return line.length > MAX_REASON_LENGTH ? `${line.slice(0, MAX_REASON_LENGTH - 3)}...` : line;
+}
+
 /** What a poison message looks like on the dead-letter topic. */
 export interface DeadLetterSource {
   topic: string;
