@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sleep } from '../../src/core/clock.js';
@@ -70,6 +70,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 function streamConsumerSuite(
   name: string,
   open: () => Promise<{ stream: EventStream; stop(): Promise<void> }>,
+  /** Publishes raw bytes the way a non-Meridian producer would, where the stream has such producers. */
+  rawPublish?: (subject: string, data: string) => Promise<void>,
 ) {
   describe(`stream ingestion over ${name}`, () => {
     let dir: string;
@@ -169,6 +171,16 @@ function streamConsumerSuite(
       expect([await rows(a), await rows(b)]).toEqual([2, 2]);
       expect(await rows(a, 'src_activity')).toBe(2);
     });
+
+    if (rawPublish) {
+      it('consumes events a plain publisher put on meridian.events.activity without a key', async () => {
+        const a = user();
+        await start();
+        await rawPublish('meridian.events.activity', JSON.stringify([event(a, 1, 31), event(a, 2, 32)]));
+        await waitFor('the raw events online', async () => (await onlineAmount(a)) === 32);
+        expect(await rows(a)).toBe(2);
+      });
+    }
 
     it('writes the events of a message delivered twice only once', async () => {
       const a = user();
@@ -366,18 +378,26 @@ describe.runIf(serverAvailable('nats'))('with nats-server -js', () => {
   afterAll(async () => {
     await server?.stop();
   });
-  streamConsumerSuite('NATS JetStream', async () => {
-    const stream = await createEventStream(server.url, { dataDir: '/nonexistent', logger: silentLogger });
-    // Topic names come from the catalog, so tests share them: each one starts with none.
-    const stop = async () => {
-      await stream.close();
+  streamConsumerSuite(
+    'NATS JetStream',
+    async () => {
+      const stream = await createEventStream(server.url, { dataDir: '/nonexistent', logger: silentLogger });
+      // Topic names come from the catalog, so tests share them: each one starts with none.
+      const stop = async () => {
+        await stream.close();
+        const nc = await connect({ servers: server.url });
+        const jsm = await jetstreamManager(nc);
+        for await (const info of jsm.streams.list()) await jsm.streams.delete(info.config.name);
+        await nc.close();
+      };
+      return { stream, stop };
+    },
+    async (subject, data) => {
       const nc = await connect({ servers: server.url });
-      const jsm = await jetstreamManager(nc);
-      for await (const info of jsm.streams.list()) await jsm.streams.delete(info.config.name);
+      await jetstream(nc).publish(subject, data);
       await nc.close();
-    };
-    return { stream, stop };
-  });
+    },
+  );
 });
 
 describe('startEventConsumers', () => {

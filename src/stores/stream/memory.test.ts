@@ -144,7 +144,7 @@ describe('MemoryEventStream', () => {
     const picky = (await stream.consume('t', { name: 'picky', maxDeliver: 1, ackWaitMs: 200 }))[
       Symbol.asyncIterator
     ]();
-    const dlq = await stream.consume('t.dlq', { name: 'dlq-reader' });
+    const dlq = await stream.consume('dlq.t', { name: 'dlq-reader' });
     await stream.publish('t', batch(0, 9));
     for (let i = 0; i < 9; i++) await ((await picky.next()).value as StreamMessage).nak();
     await stream.publish('t', [message(9)]);

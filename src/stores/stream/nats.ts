@@ -216,7 +216,8 @@ export class NatsEventStream implements EventStream {
       await this.jsm.streams.add({
         name,
         description: `Meridian topic ${topic}`,
-        subjects: [`meridian.${topic}.*`],
+        // The bare subject takes plain `nats pub meridian.<topic>` publishes (no key: one partition).
+        subjects: [`meridian.${topic}`, `meridian.${topic}.*`],
         storage: StorageType.File,
         retention: RetentionPolicy.Limits,
         discard: DiscardPolicy.Old,

@@ -44,7 +44,7 @@ export interface StreamMessage {
 export interface ConsumerOptions {
   /** Durable name: a consumer with the same name resumes where the last one left off. */
   name: string;
-  /** Deliveries before a message moves to `<topic>.dlq`; default 5. */
+  /** Deliveries before a message moves to `dlq.<topic>`; default 5. */
   maxDeliver?: number;
   /** An unacked message is redelivered after this long; default 30 s. */
   ackWaitMs?: number;
@@ -66,5 +66,8 @@ export interface EventStream extends Store {
   consume(topic: string, options: ConsumerOptions): Promise<Consumer>;
 }
 
-/** The topic a consumer moves poison messages to. */
-export const deadLetterTopic = (topic: string): string => `${topic}.dlq`;
+/**
+ * The topic a consumer moves poison messages to. A prefix, not a suffix: on NATS `<topic>.dlq`
+ * would overlap the bare subject `meridian.<topic>` that plain publishers use.
+ */
+export const deadLetterTopic = (topic: string): string => `dlq.${topic}`;
