@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { bindGrpc, createGrpcServer, type GrpcSurface, shutdownGrpc } from './api/grpc.js';
+import { registerFeatureStoreGrpc } from './api/grpc-features.js';
 import { createHttpServer } from './api/http.js';
 import { registerFeatureRoutes } from './api/routes/features.js';
 import type { Config } from './core/config.js';
@@ -52,6 +53,7 @@ export class Platform {
       if (config.target === 'all' || config.target === 'features') {
         features = await startFeatureStore(stores, logger);
         registerFeatureRoutes(http, features, stores);
+        registerFeatureGrpc(grpc.server, features, stores, logger);
       }
       await http.listen({ host: config.http.host, port: config.http.port });
       const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);
@@ -116,6 +118,23 @@ export class Platform {
       await closing;
     }
   }
+}
+
+/** The feature store's gRPC service, on the same stores and registry as its REST routes. */
+function registerFeatureGrpc(
+  server: GrpcSurface['server'],
+  features: FeatureStore,
+  stores: Stores,
+  logger: Logger,
+) {
+  if (!stores.offline || !stores.online) return;
+  registerFeatureStoreGrpc(server, {
+    ingestor: features.ingestor,
+    catalog: features.registry,
+    offline: stores.offline,
+    online: stores.online,
+    logger: logger.child({ service: 'features' }),
+  });
 }
 
 /** 0.0.0.0 and :: are where we listen, not where a client connects. */

@@ -1,13 +1,16 @@
 /**
  * The demo's file producer: every interval it writes a CSV of generated activity (with one exact
- * duplicate row and one bad row) and uploads it to `POST /v1/sources/:source/files` with
- * `onError=quarantine`, so good rows load and the bad one is kept aside and reported.
+ * duplicate row and one bad row) and uploads it over gRPC (`FeatureStore.UploadFile`) with
+ * quarantine on, so good rows load and the bad one is kept aside and reported.
  */
+import { toMeridianError } from '../core/errors.js';
+import { FeatureStoreGrpcClient, type UploadResult } from '../sdk/grpc-client.js';
 import type { ActivityGenerator } from './generator.js';
 import type { Tally } from './tally.js';
 
 export interface FileProducerOptions {
-  url: string;
+  /** The platform's gRPC address (`grpc://host:port`). */
+  grpcUrl: string;
   source: string;
   generator: ActivityGenerator;
   /** Generated rows per file, before the duplicate and the bad row. */
@@ -17,19 +20,17 @@ export interface FileProducerOptions {
   signal: AbortSignal;
 }
 
-interface RowError {
-  row: number;
-  column: string;
-  value: unknown;
-  reason: string;
-}
-
 const COLUMNS = ['user_id', 'action', 'amount', 'country', 'ts'] as const;
 
 /** Uploads one file per interval until the signal fires; resolves when its last upload ends. */
 export async function runFileProducer(options: FileProducerOptions): Promise<void> {
-  for (let n = 1; await waitOrStop(options.intervalMs, options.signal); n++) {
-    await upload(options, n, csvOf(options.generator, options.rowsPerFile, options.intervalMs));
+  const client = new FeatureStoreGrpcClient({ url: options.grpcUrl, timeoutMs: 60_000 });
+  try {
+    for (let n = 1; await waitOrStop(options.intervalMs, options.signal); n++) {
+      await upload(client, options, n, csvOf(options.generator, options.rowsPerFile, options.intervalMs));
+    }
+  } finally {
+    client.close();
   }
 }
 
@@ -46,35 +47,32 @@ function csvOf(generator: ActivityGenerator, rows: number, spanMs: number): { te
   return { text: `${COLUMNS.join(',')}\n${lines.join('\n')}\n`, rows: events.length };
 }
 
-async function upload(options: FileProducerOptions, n: number, file: { text: string; rows: number }) {
+async function upload(
+  client: FeatureStoreGrpcClient,
+  options: FileProducerOptions,
+  n: number,
+  file: { text: string; rows: number },
+) {
   const { tally } = options;
-  const form = new FormData();
-  form.append('onError', 'quarantine');
-  form.append('file', new Blob([file.text], { type: 'text/csv' }), `activity-${n}.csv`);
-  let response: Response;
+  let result: UploadResult;
   try {
-    response = await fetch(`${options.url}/v1/sources/${options.source}/files`, {
-      method: 'POST',
-      body: form,
-      signal: AbortSignal.timeout(60_000),
+    result = await client.upload(options.source, [Buffer.from(file.text)], {
+      filename: `activity-${n}.csv`,
+      format: 'csv',
+      onError: 'quarantine',
     });
   } catch (err) {
-    tally.failed('file', file.rows, (err as Error).name ?? 'network error');
+    const error = toMeridianError(err);
+    tally.failed('file', file.rows, `${error.code} ${error.message}`);
     return;
   }
-  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!response.ok) {
-    tally.failed('file', file.rows, `${response.status} ${String(body.error ?? body.code ?? '')}`.trim());
-    return;
-  }
-  const rejected = Number(body.rejected);
-  tally.ok('file', file.rows - rejected, Number(body.accepted), Number(body.duplicates));
-  if (rejected > 0) {
-    const first = (body.errors as RowError[] | undefined)?.[0];
+  tally.ok('file', file.rows - result.rejected, result.accepted, result.duplicates);
+  if (result.rejected > 0) {
+    const first = result.errors[0];
     const message = first
       ? `file row ${first.row}: ${first.column} ${JSON.stringify(first.value)} ${first.reason}`
       : 'file row rejected';
-    tally.rejected('file', rejected, first?.column ?? 'file', message);
+    tally.rejected('file', result.rejected, first?.column ?? 'file', message);
   }
 }
 

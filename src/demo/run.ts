@@ -113,7 +113,7 @@ async function driveTraffic(platform: Platform, options: DemoOptions, dataDir: s
   const startedAt = Date.now();
   progress.start();
   try {
-    await Promise.all(producers(url, options, tally, stop.signal));
+    await Promise.all(producers(platform, options, tally, stop.signal));
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
@@ -140,8 +140,14 @@ async function driveTraffic(platform: Platform, options: DemoOptions, dataDir: s
   };
 }
 
-/** The concurrent push producers, each with its own seeded stream and a share of the rate, and the file producer. */
-function producers(url: string, options: DemoOptions, tally: Tally, signal: AbortSignal): Promise<void>[] {
+/** The concurrent push producers, each with its own seeded stream and a share of the rate, and the gRPC file producer. */
+function producers(
+  platform: Platform,
+  options: DemoOptions,
+  tally: Tally,
+  signal: AbortSignal,
+): Promise<void>[] {
+  const url = platform.httpUrl;
   const rate = options.rate / options.producers;
   // About ten requests a second per producer: batches, as a real client would send.
   const batchSize = Math.max(1, Math.min(1000, Math.round(rate / 10)));
@@ -160,7 +166,7 @@ function producers(url: string, options: DemoOptions, tally: Tally, signal: Abor
   // A file every 10 s (sooner in a short run, so it uploads at least once): a tenth of the push volume.
   const intervalMs = Math.min(FILE_INTERVAL_MS, Math.max(1000, options.durationMs / 2));
   const files = runFileProducer({
-    url,
+    grpcUrl: platform.grpcUrl,
     source: SOURCE,
     generator: new ActivityGenerator({ users: options.users, seed: options.seed + 500_009 }),
     rowsPerFile: Math.max(10, Math.round((options.rate * intervalMs) / 10_000)),

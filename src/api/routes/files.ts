@@ -31,6 +31,9 @@ export interface FileRouteDeps extends FileLoaderOptions {
 
 const GIB = 1024 ** 3;
 
+/** The largest upload accepted when none is configured, over REST and gRPC alike. */
+export const DEFAULT_MAX_FILE_BYTES = GIB;
+
 interface Upload {
   path: string;
   name: string;
@@ -38,7 +41,8 @@ interface Upload {
   fields: Record<string, string>;
 }
 
-function tooLarge(limit: number): MeridianError {
+/** RESOURCE_EXHAUSTED for an upload past `limit` bytes. */
+export function tooLarge(limit: number): MeridianError {
   const size = limit >= GIB ? `${limit / GIB} GiB` : `${limit} bytes`;
   return new MeridianError(
     'RESOURCE_EXHAUSTED',
@@ -83,6 +87,51 @@ function onErrorOf(value: string | undefined): OnError {
   throw invalidArgument('onError', `${JSON.stringify(value)} is not a choice`, 'send reject or quarantine');
 }
 
+/** Loaders by offline store and catalog; see sharedFileLoader. */
+const loaders = new WeakMap<
+  FileLoaderOptions['offline'],
+  WeakMap<FileLoaderOptions['catalog'], FileLoader>
+>();
+
+/**
+ * The one file loader of a store and catalog, shared by REST and gRPC: a loader runs the loads of
+ * a source one at a time, so two uploads of one file over both surfaces cannot miss each other's ids.
+ */
+export function sharedFileLoader(options: FileLoaderOptions): FileLoader {
+  const byCatalog = loaders.get(options.offline) ?? new WeakMap<FileLoaderOptions['catalog'], FileLoader>();
+  loaders.set(options.offline, byCatalog);
+  let loader = byCatalog.get(options.catalog);
+  if (!loader) {
+    loader = createFileLoader(options);
+    byCatalog.set(options.catalog, loader);
+  }
+  return loader;
+}
+
+/** Runs `work` with a fresh temp directory for one upload, removed afterwards whatever happens. */
+export async function withUploadDir<T>(
+  tmpDir: string | undefined,
+  work: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpDir ?? tmpdir(), 'meridian-upload-'));
+  try {
+    return await work(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Why a file was rejected whole; `quarantine` is how the caller's protocol spells that choice. */
+export function rejectedWholeMessage(
+  fileName: string,
+  source: string,
+  rejected: number,
+  quarantine: string,
+): string {
+  const bad = rejected === 1 ? '1 row is' : `${rejected} rows are`;
+  return `file "${fileName}": ${bad} bad, so nothing was written; fix them, or send ${quarantine} to load the good rows and keep the bad ones in ${rejectsTable(source)}`;
+}
+
 async function handle(
   deps: FileRouteDeps,
   loader: FileLoader,
@@ -90,9 +139,8 @@ async function handle(
   reply: FastifyReply,
 ): Promise<unknown> {
   loader.checkSource(request.params.source);
-  const limit = deps.maxFileBytes ?? GIB;
-  const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'meridian-upload-'));
-  try {
+  const limit = deps.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  return withUploadDir(deps.tmpDir, async (dir) => {
     const upload = await receive(request, dir, limit).catch((err: unknown) => {
       if (err instanceof MeridianError && err.code === 'RESOURCE_EXHAUSTED') {
         reply.status(413).send(err.toJSON());
@@ -112,19 +160,22 @@ async function handle(
     return reply.status(400).send({
       ...result,
       code: 'INVALID_ARGUMENT',
-      error: `file "${upload.name}": ${result.rejected === 1 ? '1 row is' : `${result.rejected} rows are`} bad, so nothing was written; fix them, or send onError=quarantine to load the good rows and keep the bad ones in ${rejectsTable(request.params.source)}`,
+      error: rejectedWholeMessage(upload.name, request.params.source, result.rejected, 'onError=quarantine'),
     });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Registers the file upload route, with multipart parsing limited to its own scope. */
 export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
-  const loader = createFileLoader(deps);
+  const loader = sharedFileLoader(deps);
   app.register(async (scope) => {
     await scope.register(multipart, {
-      limits: { fileSize: deps.maxFileBytes ?? GIB, files: 2, fields: 10, fieldSize: 1024 },
+      limits: {
+        fileSize: deps.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+        files: 2,
+        fields: 10,
+        fieldSize: 1024,
+      },
     });
     scope.post<{ Params: { source: string } }>('/v1/sources/:source/files', (request, reply) =>
       handle(deps, loader, request, reply),
