@@ -1,6 +1,6 @@
 /**
- * The churn example project: one user entity, one stream of user activity, a projection view and a
- * per-event SQL view, and the feature service a churn model consumes. Apply it with
+ * The churn example project: one user entity, one stream of user activity, a projection view, a
+ * per-event SQL view and a per-event TypeScript view, and the feature service a churn model consumes. Apply it with
  * `meridian apply examples/churn` while `meridian up` runs.
  */
 import {
@@ -53,6 +53,28 @@ export const userSpend = defineFeatureView({
           action = 'purchase' AND amount >= 500 AS is_large_purchase
         FROM {{source}}`,
   description: 'Spend of each event, clipped, with a large-purchase flag',
+});
+
+/**
+ * The spend band of each event, computed by a TypeScript function in the transform worker threads.
+ * It is stored as its source text and compiled alone, so it must be self-contained: no imports or
+ * variables from outside the function.
+ */
+export const userSpendBand = defineFeatureView({
+  name: 'user_spend_band',
+  entities: [user],
+  source: activity,
+  ttl: '30d',
+  features: { spend_band: 'string', amount_cents: 'int64' },
+  transform: (rows) =>
+    rows.map((row) => ({
+      user_id: row.user_id,
+      spend_band:
+        row.amount <= 0 ? 'none' : row.amount < 100 ? 'small' : row.amount < 500 ? 'medium' : 'large',
+      amount_cents: Math.round(row.amount * 100),
+      ts: row.ts,
+    })),
+  description: 'Spend band and amount in cents of each event',
 });
 
 export const churnModel = defineFeatureService({

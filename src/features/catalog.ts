@@ -15,7 +15,7 @@ import type {
 
 /** A feature view as applied: its definition plus what the registry derived from it. */
 export interface ResolvedView extends FeatureViewDef {
-  /** Increases whenever the transform (sql, features, source) changes. */
+  /** Increases whenever the transform (sql or TypeScript transform text, features, inputs, entities) changes. */
   transformVersion: number;
   /** Join key columns of all its entities, in order, with their types. */
   keys: { name: string; type: FeatureType }[];

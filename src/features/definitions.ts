@@ -81,12 +81,25 @@ export const featureViewSchema = z
     features: schema,
     /** A DuckDB SQL transform over `{{source}}` (or `{{view_name}}` for upstream views). */
     sql: z.string().min(1).optional(),
+    /**
+     * A JavaScript function over a batch of rows, as source text (`fn.toString()`): it must be
+     * self-contained, closing over no imports or outer variables, because it is compiled alone in a
+     * worker thread. Exclusive with `sql`.
+     */
+    transform: z.string().min(1).optional(),
     description: z.string().optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
     if (!v.source === !v.views) {
       ctx.addIssue({ code: 'custom', path: ['source'], message: 'give exactly one of "source" or "views"' });
+    }
+    if (v.sql !== undefined && v.transform !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transform'],
+        message: 'give either "sql" or "transform", not both: a view has one transform',
+      });
     }
   });
 
@@ -144,40 +157,133 @@ export function defineSource<const N extends string, const S extends Schema>(def
   return def;
 }
 
-/**
- * Defines a feature view. Without a transform its features must be fields of the source, with the
- * source's types; with `sql` they are whatever the query returns.
- */
-export function defineFeatureView<const N extends string, const S extends Schema, const F extends Schema>(
-  def: {
-    name: N;
-    entities: readonly { name: string }[];
-    source: { name: string; schema: S };
-    ttl?: string;
-    online?: boolean;
-    description?: string;
-  } & (
-    | { features: F & { [K in keyof F]: K extends keyof S ? S[K] : never }; sql?: undefined }
-    | { features: F; sql: string }
-  ),
-): {
+/** The value a TypeScript transform receives for each feature type (identical in push and file loads). */
+export interface TransformValueTypes {
+  int64: bigint;
+  int32: number;
+  float64: number;
+  float32: number;
+  string: string;
+  bool: boolean;
+  timestamp: Date;
+  'float64[]': number[];
+}
+
+/** What a TypeScript transform may return for each feature type. */
+export interface TransformOutputTypes extends Omit<TransformValueTypes, 'int64' | 'timestamp'> {
+  /** A bigint, or a safe integer number. */
+  int64: bigint | number;
+  /** A Date, or epoch milliseconds. */
+  timestamp: Date | number;
+}
+
+/** A row of a source's schema as a TypeScript transform receives it. */
+export type RowOf<S extends Schema> = { [K in keyof S]: TransformValueTypes[S[K]] };
+
+/** An entity as the view helper needs it: its join keys type the transform's output. */
+interface EntityLike {
+  name: string;
+  joinKeys: readonly string[];
+}
+type JoinKeys<E extends readonly EntityLike[]> = E[number]['joinKeys'][number];
+
+/** The row a view's TypeScript transform returns: join keys, features and the event timestamp field. */
+export type TransformOutput<In, K extends string, F extends Schema, T extends string> = {
+  [P in K]: P extends keyof In ? (In[P] extends Date ? Date | number : In[P] | number) : unknown;
+} & { [P in keyof F]: TransformOutputTypes[F[P]] | null } & { [P in T]: Date | number };
+
+/** A view's row as a downstream view's TypeScript transform receives it. */
+export type ViewRowOf<In, K extends string, F extends Schema> = {
+  [P in K]: P extends keyof In ? In[P] : unknown;
+} & { [P in keyof F]: TransformValueTypes[F[P]] | null } & { event_timestamp: Date };
+
+interface ViewOptions<N extends string, E extends readonly EntityLike[]> {
+  name: N;
+  entities: E;
+  ttl?: string;
+  online?: boolean;
+  description?: string;
+}
+
+/** A view's transform: none (a projection), `sql`, or a TypeScript function over a batch of rows. */
+type TransformChoice<In, Out, F extends Schema, Projectable extends Schema> =
+  | {
+      features: F & { [K in keyof F]: K extends keyof Projectable ? Projectable[K] : never };
+      sql?: undefined;
+      transform?: undefined;
+    }
+  | { features: F; sql: string; transform?: undefined }
+  | { features: F; transform: (rows: In[]) => Out[] | Promise<Out[]>; sql?: undefined };
+
+/** What `defineFeatureView` returns: the JSON of `POST /v1/apply`, plus a type-only row type. */
+export interface DefinedView<N extends string, F extends Schema, R> {
   name: N;
   features: F;
   entities: string[];
-  source: string;
+  source?: string;
+  views?: string[];
   ttl?: string;
   online: boolean;
   sql?: string;
+  transform?: string;
   description?: string;
-} {
+  /** Type only, never set: the rows a downstream view's TypeScript transform receives from this one. */
+  readonly rowType?: R;
+}
+
+type UpstreamRow<V extends readonly { rowType?: unknown }[]> = NonNullable<V[number]['rowType']>;
+/** The rows a view's transform receives: its source's rows, or its upstream views' rows. */
+type InputRow<S extends Schema, V extends readonly { rowType?: unknown }[]> = [V] extends [never]
+  ? RowOf<S>
+  : UpstreamRow<V>;
+
+/**
+ * Defines a feature view over a source or over upstream views. Without a transform its features
+ * must be fields of the input, with their types; with `sql` they are whatever the query returns;
+ * with `transform` a function maps each batch of input rows (timestamps as Date, int64 as bigint;
+ * from upstream views with `event_timestamp`) to output rows carrying the join keys, the features
+ * and the timestamp field (`event_timestamp` over views). The function is stored as its source
+ * text and compiled alone in a worker thread, so it must be self-contained: no closures over
+ * imports or outer variables (the same rule as Feast's serialised UDFs).
+ */
+export function defineFeatureView<
+  const N extends string,
+  const E extends readonly EntityLike[],
+  const F extends Schema,
+  const S extends Schema = never,
+  const T extends string = never,
+  const V extends readonly { name: string; rowType?: unknown }[] = never,
+>(
+  def: ViewOptions<N, E> &
+    (
+      | { source: { name: string; schema: S; timestampField: T }; views?: undefined }
+      | { views: V; source?: undefined }
+    ) &
+    TransformChoice<
+      InputRow<S, V>,
+      TransformOutput<InputRow<S, V>, JoinKeys<E>, F, [V] extends [never] ? T : 'event_timestamp'>,
+      F,
+      [V] extends [never] ? S : Schema
+    >,
+): DefinedView<N, F, ViewRowOf<InputRow<S, V>, JoinKeys<E>, F>>;
+export function defineFeatureView(
+  def: ViewOptions<string, readonly EntityLike[]> & {
+    source?: { name: string };
+    views?: readonly { name: string }[];
+    features: Schema;
+    sql?: string;
+    transform?: (rows: never[]) => unknown;
+  },
+): DefinedView<string, Schema, unknown> {
   return {
     name: def.name,
     entities: def.entities.map((e) => e.name),
-    source: def.source.name,
+    ...(def.source ? { source: def.source.name } : { views: (def.views ?? []).map((v) => v.name) }),
     features: def.features,
     online: def.online ?? true,
     ...(def.ttl ? { ttl: def.ttl } : {}),
     ...(def.sql ? { sql: def.sql } : {}),
+    ...(def.transform ? { transform: def.transform.toString() } : {}),
     ...(def.description ? { description: def.description } : {}),
   };
 }

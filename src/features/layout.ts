@@ -11,6 +11,20 @@ export const sourceTable = (source: string): string => `src_${source}`;
 /** Offline table of a view's computed rows: the point-in-time history. */
 export const viewTable = (view: string): string => `fv_${view}`;
 
+/** Offline table of lineage: one row per write of a view (see ingest/lineage.ts). */
+export const LINEAGE_TABLE = 'meridian_lineage';
+
+/** Columns of the lineage table; `inputs` is JSON: `[{kind, name, minEventTime, maxEventTime}]`. */
+export const LINEAGE_SCHEMA = {
+  view: 'string',
+  transform_version: 'int32',
+  inputs: 'string',
+  rows_written: 'int64',
+  run_id: 'string',
+  path: 'string',
+  written_at: 'timestamp',
+} as const satisfies OfflineSchema;
+
 /** Columns every view row carries besides its keys and features. */
 export const VIEW_META_COLUMNS = {
   event_timestamp: 'timestamp',

@@ -13,6 +13,7 @@ import {
   type FeatureViewDef,
   type SourceDef,
 } from './definitions.js';
+import { transformSyntaxProblem } from './ingest/transform-code.js';
 
 /** The kinds of registry objects, as they appear in URLs (`GET /v1/<kind>`). */
 export const REGISTRY_KINDS = ['entities', 'sources', 'feature-views', 'feature-services'] as const;
@@ -101,6 +102,7 @@ export function planApply(current: RegistryState, input: unknown): ApplyPlan {
 function transformOf(view: FeatureViewDef): unknown {
   return {
     sql: view.sql,
+    transform: view.transform,
     features: view.features,
     source: view.source,
     views: view.views,
@@ -229,6 +231,18 @@ function checkViewReferences(
       missing(`${at}.views[${j}]`, 'feature view', upstream, current.views.has(upstream), user);
   });
   if (view.sql) checkPlaceholders(view.sql, at, view.source ? ['source', view.source] : (view.views ?? []));
+  if (view.transform) checkTransform(view.transform, at);
+}
+
+/** Parses (never runs) a TypeScript transform's text, so a broken one fails at apply, not at ingest. */
+function checkTransform(text: string, at: string): void {
+  const problem = transformSyntaxProblem(text);
+  if (problem === undefined) return;
+  throw invalidArgument(
+    `${at}.transform`,
+    `is not a JavaScript function (${problem})`,
+    'send the text of a self-contained function, e.g. "(rows) => rows.map((r) => ({ ...r }))"; it is compiled alone in a worker thread, so it cannot use imports or variables from outside it',
+  );
 }
 
 function checkPlaceholders(sql: string, at: string, allowed: readonly string[]): void {
@@ -321,7 +335,13 @@ function checkViewFields(
         }
       }
     });
-    if (!view.sql) checkProjection(view.features, `${at}.features`, input);
+    if (!view.sql && !view.transform) {
+      // A projection of several views maps each upstream view's rows, so each must have every field.
+      const inputs = view.source
+        ? [input]
+        : (view.views ?? []).map((name) => inputOf({ ...view, views: [name] }, sources, resolved));
+      for (const one of inputs) checkProjection(view.features, `${at}.features`, one);
+    }
     resolved.set(view.name, resolveView(view, 1, entities, sources, resolved));
   }
 }
@@ -333,14 +353,14 @@ function checkProjection(features: Record<string, FeatureType>, at: string, inpu
       throw invalidArgument(
         `${at}.${name}`,
         `${input.label} has no field "${name}" (it has ${Object.keys(input.fields).join(', ')})`,
-        'project one of those fields, or compute the feature with "sql"',
+        'project one of those fields, or compute the feature with "sql" or "transform"',
       );
     }
     if (found !== type) {
       throw invalidArgument(
         `${at}.${name}`,
         `is ${found} in ${input.label}, not ${type}`,
-        `declare it as ${found}, or convert it with "sql"`,
+        `declare it as ${found}, or convert it with "sql" or "transform"`,
       );
     }
   }

@@ -1,19 +1,32 @@
 import { MeridianError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Stores } from '../stores/index.js';
-import { createIngestor, type Ingestor } from './ingest/push.js';
+import type { DualWriteStores } from './ingest/dual-write.js';
+import { createIngestor, type Ingestor, type IngestorOptions } from './ingest/push.js';
+import { createTransformPool, type TransformPool } from './ingest/transform-pool.js';
 import { FeatureRegistry } from './registry.js';
 
-/** The feature store of one process: its registry and its push ingestor over the platform's stores. */
+/** The feature store of one process: its registry, its push ingestor and its transform threads. */
 export interface FeatureStore {
   registry: FeatureRegistry;
   ingestor: Ingestor;
-  /** Writes what is queued; the stores themselves are closed by the platform afterwards. */
+  /** The worker threads TypeScript transforms run in (pass it to file loaders too). */
+  transforms: TransformPool;
+  /** Writes what is queued and stops the transform threads; the platform closes the stores afterwards. */
   close(): Promise<void>;
 }
 
+export interface FeatureStoreOptions {
+  /** Threads of the TypeScript transform pool, 1..64 (`features.transformThreads`); default one per core. */
+  transformThreads?: number;
+}
+
 /** Opens the feature store on the stores of the `features` (or `all`) target. */
-export async function startFeatureStore(stores: Stores, logger: Logger): Promise<FeatureStore> {
+export async function startFeatureStore(
+  stores: Stores,
+  logger: Logger,
+  options: FeatureStoreOptions = {},
+): Promise<FeatureStore> {
   const { state, offline, online } = stores;
   if (!state || !offline || !online) {
     throw new MeridianError(
@@ -21,12 +34,29 @@ export async function startFeatureStore(stores: Stores, logger: Logger): Promise
       'the feature store needs the state, offline and online stores of its target',
     );
   }
+  const transforms = createTransformPool(
+    options.transformThreads === undefined ? {} : { threads: options.transformThreads },
+  );
   const registry = await FeatureRegistry.open(state);
-  const ingestor = createIngestor({
+  // The ingestor hands its options to the dual write, which runs TypeScript transforms on `transforms`.
+  const ingestorOptions: IngestorOptions & DualWriteStores = {
     offline,
     online,
     catalog: registry,
     logger: logger.child({ service: 'features' }),
-  });
-  return { registry, ingestor, close: () => ingestor.close() };
+    transforms,
+  };
+  const ingestor = createIngestor(ingestorOptions);
+  return {
+    registry,
+    ingestor,
+    transforms,
+    async close() {
+      try {
+        await ingestor.close();
+      } finally {
+        await transforms.close();
+      }
+    },
+  };
 }

@@ -91,3 +91,74 @@ export const examplePayload: DefinitionsInput = {
   featureViews: [userActivity, userSpend],
   featureServices: [churnModel],
 };
+
+/** A TypeScript transform: rows are typed by the source's schema, the output by keys, features and timestamp. */
+const dwellMinutes = defineFeatureView({
+  name: 'dwell_minutes',
+  entities: [user],
+  source: clicks,
+  features: { minutes: 'float64', page_len: 'int64' },
+  transform: (rows) =>
+    rows.map((r) => ({ user_id: r.user_id, minutes: r.dwell / 60, page_len: r.page.length, ts: r.ts })),
+});
+
+defineFeatureView({
+  name: 'ts_wrong_input',
+  entities: [user],
+  source: clicks,
+  features: { minutes: 'float64' },
+  // @ts-expect-error a transform's rows have only the source's fields
+  transform: (rows) => rows.map((r) => ({ user_id: r.user_id, minutes: r.referrer, ts: r.ts })),
+});
+
+defineFeatureView({
+  name: 'ts_missing_feature',
+  entities: [user],
+  source: clicks,
+  features: { minutes: 'float64' },
+  // @ts-expect-error a transform's output must carry every feature
+  transform: (rows) => rows.map((r) => ({ user_id: r.user_id, ts: r.ts })),
+});
+
+defineFeatureView({
+  name: 'ts_missing_timestamp',
+  entities: [user],
+  source: clicks,
+  features: { minutes: 'float64' },
+  // @ts-expect-error a transform's output must carry the source's timestamp field
+  transform: (rows) => rows.map((r) => ({ user_id: r.user_id, minutes: r.dwell })),
+});
+
+// @ts-expect-error a view has either sql or a transform, not both
+defineFeatureView({
+  name: 'ts_and_sql',
+  entities: [user],
+  source: clicks,
+  features: { minutes: 'float64' },
+  sql: 'SELECT user_id, ts, dwell / 60 AS minutes FROM {{source}}',
+  transform: (rows: { user_id: bigint; dwell: number; ts: Date }[]) =>
+    rows.map((r) => ({ user_id: r.user_id, minutes: r.dwell, ts: r.ts })),
+});
+
+/** A downstream view reads its upstream view's rows: keys, features and event_timestamp as a Date. */
+defineFeatureView({
+  name: 'long_dwell',
+  entities: [user],
+  views: [dwellMinutes],
+  features: { long: 'bool' },
+  transform: (rows) =>
+    rows.map((r) => ({
+      user_id: r.user_id,
+      long: r.minutes !== null && r.minutes > 5,
+      event_timestamp: r.event_timestamp.getTime(),
+    })),
+});
+
+defineFeatureView({
+  name: 'long_dwell_wrong',
+  entities: [user],
+  views: [dwellMinutes],
+  features: { long: 'bool' },
+  // @ts-expect-error an upstream view's rows carry event_timestamp, not the source's timestamp field
+  transform: (rows) => rows.map((r) => ({ user_id: r.user_id, long: true, event_timestamp: r.ts })),
+});

@@ -1,6 +1,7 @@
 /**
- * Writes one batch of a source's events: dedup by event id, transform per view, append to the
- * offline store, then update the online store. The batch is acknowledged only after all of it.
+ * Writes one batch of a source's events: dedup by event id, transform through the views of the
+ * source and the views downstream of them, append to the offline store with the lineage of each
+ * view's write, then update the online store. The batch is acknowledged only after all of it.
  *
  * Order and crashes. The offline store is the source of truth and the raw source table doubles as
  * the record of which event ids are stored, so it is written last of the offline tables:
@@ -21,6 +22,8 @@ import type { Catalog, ResolvedView } from '../catalog.js';
 import type { SourceDef } from '../definitions.js';
 import {
   entityKey,
+  LINEAGE_SCHEMA,
+  LINEAGE_TABLE,
   onlineViewName,
   sourceTable,
   sourceTableSchema,
@@ -29,12 +32,25 @@ import {
 } from '../layout.js';
 import { microsToMs, nextCreatedMicros } from './created-clock.js';
 import type { ParsedEvent } from './events.js';
-import { projectView, runSqlView, type StagedBatch, stageBatch, type ViewRow } from './transform.js';
+import { appendLineage, type LineageWrite, lineageInput, lineageOf } from './lineage.js';
+import {
+  projectView,
+  runSqlView,
+  type StagedBatch,
+  sourceSqlInput,
+  stageBatch,
+  type ViewRow,
+} from './transform.js';
+import { sharedTransformPool, type TransformPool } from './transform-pool.js';
+import { runTsView, transformInputRow } from './ts-transform.js';
+import { computeDownstream, upstreamInputs, viewsOfBatch } from './view-dag.js';
 
 export interface DualWriteStores {
   offline: OfflineStore;
   online: OnlineStore;
   catalog: Catalog;
+  /** Where TypeScript transforms run; the process-wide pool when absent. */
+  transforms?: TransformPool;
 }
 
 /** Remembers which tables exist with which schema, so a batch does not re-check them every time. */
@@ -78,30 +94,57 @@ async function findNew(
   return events.map((event, i) => firstIndex.get(event.id) === i && !storedIds.has(event.id));
 }
 
-/** Computes every view's rows for the new events; SQL views share one staged copy of the batch. */
+/** The event-time range of a batch's events. */
+function eventRange(events: readonly ParsedEvent[]): [number, number] {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const event of events) {
+    min = Math.min(min, event.eventTime);
+    max = Math.max(max, event.eventTime);
+  }
+  return [min, max];
+}
+
+/**
+ * Computes every view's rows for the new events through the DAG (see view-dag.ts), with the lineage
+ * of each; SQL views of the source share one staged copy of the batch.
+ */
 async function transformAll(
-  offline: OfflineStore,
-  views: readonly ResolvedView[],
+  stores: DualWriteStores,
   source: SourceDef,
   events: readonly ParsedEvent[],
   created: readonly bigint[],
   runId: string,
-): Promise<Map<ResolvedView, ViewRow[]>> {
-  const out = new Map<ResolvedView, ViewRow[]>();
+): Promise<{ computed: Map<ResolvedView, ViewRow[]>; lineage: LineageWrite[] }> {
+  const { offline, catalog } = stores;
+  const pool = stores.transforms ?? sharedTransformPool();
+  const computed = new Map<ResolvedView, ViewRow[]>();
+  const byName = new Map<string, ViewRow[]>();
+  const lineage: LineageWrite[] = [];
+  const run = { id: runId, path: 'push' as const };
+  const sourceInput = lineageInput('source', source.name, ...eventRange(events));
   let staged: StagedBatch | undefined;
+  let input: Record<string, unknown>[] | undefined;
   try {
-    for (const view of views) {
-      if (!view.sql) {
-        out.set(view, projectView(view, source, events, created));
-        continue;
-      }
-      staged ??= await stageBatch(offline, source, events, runId);
-      out.set(view, await runSqlView(offline, view, source, staged));
+    for (const view of viewsOfBatch(catalog, source.name)) {
+      let rows: ViewRow[];
+      if (!view.source) rows = await computeDownstream({ offline, pool, catalog, runId }, view, byName);
+      else if (view.transform) {
+        input ??= events.map((e) => transformInputRow(source.schema, e.values));
+        rows = await runTsView(pool, view, { rows: input, timestampField: source.timestampField });
+      } else if (view.sql) {
+        staged ??= await stageBatch(offline, source, events, runId);
+        rows = await runSqlView(offline, view, sourceSqlInput(source, staged));
+      } else rows = projectView(view, source, events, created);
+      const inputs = view.source ? [sourceInput] : upstreamInputs(view, byName);
+      computed.set(view, rows);
+      byName.set(view.name, rows);
+      lineage.push(lineageOf(view, inputs, rows.length, run));
     }
   } finally {
     await staged?.drop();
   }
-  return out;
+  return { computed, lineage };
 }
 
 function offlineRow(view: ResolvedView, row: ViewRow, runId: string): Record<string, unknown> {
@@ -148,7 +191,7 @@ export async function writeBatch(
   source: SourceDef,
   events: readonly ParsedEvent[],
 ): Promise<boolean[]> {
-  const { offline, online, catalog } = stores;
+  const { offline, online } = stores;
   const rawTable = sourceTable(source.name);
   await tables.ensure(offline, rawTable, sourceTableSchema(source));
   const isNew = await findNew(offline, source, events);
@@ -156,8 +199,7 @@ export async function writeBatch(
   if (fresh.length === 0) return isNew;
   const created = fresh.map(() => nextCreatedMicros());
   const runId = newId();
-  const views = catalog.viewsOfSource(source.name);
-  const computed = await transformAll(offline, views, source, fresh, created, runId);
+  const { computed, lineage } = await transformAll(stores, source, fresh, created, runId);
   for (const [view, rows] of computed) {
     await tables.ensure(offline, viewTable(view.name), viewTableSchema(view));
     await offline.append(
@@ -165,6 +207,8 @@ export async function writeBatch(
       rows.map((row) => offlineRow(view, row, runId)),
     );
   }
+  await tables.ensure(offline, LINEAGE_TABLE, LINEAGE_SCHEMA);
+  await appendLineage(offline, lineage, { ensured: true });
   await offline.append(
     rawTable,
     fresh.map((event, i) => ({

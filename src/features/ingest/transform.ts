@@ -1,7 +1,8 @@
 /**
- * Turns one batch of a source's events into the rows of each view reading it: a view without `sql`
- * projects its join keys and features from each event; a view with `sql` runs the query in DuckDB
- * over the whole batch at once (set-based, never per event).
+ * Turns one batch of a source's events into the rows of each view reading it: a view without a
+ * transform projects its join keys and features from each event; a view with `sql` runs the query
+ * in DuckDB over the whole batch at once (set-based, never per event). TypeScript transforms are in
+ * ts-transform.ts, views over views in view-dag.ts.
  */
 import { MeridianError } from '../../core/errors.js';
 import type { OfflineSchema, OfflineStore } from '../../stores/offline/port.js';
@@ -94,19 +95,35 @@ export async function stageBatch(
   return { table, drop };
 }
 
-/** The columns a SQL view must select: its join keys, its features and the source's timestamp field. */
-function requiredColumns(view: ResolvedView, source: SourceDef): Map<string, FeatureType> {
+/** What a SQL view reads: scratch tables by placeholder, and the timestamp column they carry. */
+export interface SqlInput {
+  /** Placeholder name (`source`, or an upstream view's name) -> scratch table. */
+  tables: Record<string, string>;
+  /** The source's timestamp field, or `event_timestamp` over upstream views. */
+  timestampField: string;
+}
+
+/** The scratch tables of a view that reads the source directly: `{{source}}` and `{{<source name>}}`. */
+export function sourceSqlInput(source: SourceDef, staged: StagedBatch): SqlInput {
+  return {
+    tables: { source: staged.table, [source.name]: staged.table },
+    timestampField: source.timestampField,
+  };
+}
+
+/** The columns a SQL view must select: its join keys, its features and the input's timestamp field. */
+function requiredColumns(view: ResolvedView, timestampField: string): Map<string, FeatureType> {
   const columns = new Map<string, FeatureType>();
   for (const key of view.keys) columns.set(key.name, key.type);
   for (const [name, type] of Object.entries(view.features)) columns.set(name, type);
-  columns.set(source.timestampField, 'timestamp');
+  columns.set(timestampField, 'timestamp');
   return columns;
 }
 
-function sqlError(view: ResolvedView, source: SourceDef, problem: string): MeridianError {
+function sqlError(view: ResolvedView, timestampField: string, problem: string): MeridianError {
   return new MeridianError(
     'FAILED_PRECONDITION',
-    `feature view "${view.name}": its sql ${problem}; a SQL view selects exactly its join keys, its features and the source's timestamp field "${source.timestampField}" (stored as event_timestamp), so fix the sql and apply it again`,
+    `feature view "${view.name}": its sql ${problem}; a SQL view selects exactly its join keys, its features and the input's timestamp field "${timestampField}" (stored as event_timestamp), so fix the sql and apply it again`,
     { view: view.name },
   );
 }
@@ -115,39 +132,56 @@ function sqlError(view: ResolvedView, source: SourceDef, problem: string): Merid
 async function checkOutputColumns(
   offline: OfflineStore,
   view: ResolvedView,
-  source: SourceDef,
+  timestampField: string,
   sql: string,
   required: Map<string, FeatureType>,
 ): Promise<void> {
   const described = await offline.query<{ column_name: string }>(`DESCRIBE SELECT * FROM (${sql}) AS t`);
   const names = described.map((row) => row.column_name);
   const missing = [...required.keys()].filter((name) => !names.includes(name));
-  if (missing.length > 0) throw sqlError(view, source, `does not select ${missing.join(', ')}`);
+  if (missing.length > 0) throw sqlError(view, timestampField, `does not select ${missing.join(', ')}`);
   const extra = names.filter((name) => !required.has(name));
   if (extra.length > 0)
-    throw sqlError(view, source, `selects ${extra.join(', ')}, which the view does not have`);
+    throw sqlError(view, timestampField, `selects ${extra.join(', ')}, which the view does not have`);
 }
 
 const toMs = (value: unknown): unknown => (value instanceof Date ? value.getTime() : value);
 
+/** The view's SQL with each `{{placeholder}}` replaced by its scratch table. */
+function boundSql(view: ResolvedView, input: SqlInput): string {
+  const text = view.sql ?? '';
+  let reads = false;
+  const sql = text.replace(/\{\{\s*([^}\s]*)\s*\}\}/g, (whole, name: string) => {
+    const table = input.tables[name];
+    if (!table) return whole;
+    reads = true;
+    return quote(table);
+  });
+  if (!reads) {
+    const names = Object.keys(input.tables).map((name) => `{{${name}}}`);
+    throw sqlError(view, input.timestampField, `does not read its input (${names.join(' or ')})`);
+  }
+  return sql;
+}
+
 /**
- * Runs a view's SQL over the staged batch. `{{source}}` names the scratch table holding only this
- * batch's events. The output names its event timestamp by selecting the source's timestamp field
- * under its own name (e.g. `ts`, or `max(ts) AS ts` in an aggregate); it is stored as event_timestamp. Output rows get created timestamps in output order, so, as for projected views, a
- * correction later in the batch (DuckDB keeps insertion order for a plain scan) wins ties.
+ * Runs a view's SQL over scratch tables holding only this batch's rows: `{{source}}` for a view of
+ * a source, `{{upstream_view}}` (join keys, features, event_timestamp) for a view of views. The
+ * output names its event timestamp by selecting the input's timestamp field under its own name
+ * (e.g. `ts`, or `max(ts) AS ts` in an aggregate); it is stored as event_timestamp. Output rows get
+ * created timestamps in output order, so, as for projected views, a correction later in the batch
+ * (DuckDB keeps insertion order for a plain scan) wins ties.
  */
 export async function runSqlView(
   offline: OfflineStore,
   view: ResolvedView,
-  source: SourceDef,
-  staged: StagedBatch,
+  input: SqlInput,
 ): Promise<ViewRow[]> {
-  const text = view.sql ?? '';
-  if (!text.includes('{{source}}')) throw sqlError(view, source, 'does not read {{source}}');
-  const sql = text.replaceAll('{{source}}', quote(staged.table));
-  const required = requiredColumns(view, source);
+  const sql = boundSql(view, input);
+  const tsField = input.timestampField;
+  const required = requiredColumns(view, tsField);
   const rows = await withViewContext(view, async () => {
-    await checkOutputColumns(offline, view, source, sql, required);
+    await checkOutputColumns(offline, view, tsField, sql, required);
     const casts = [...required].map(
       ([name, type]) => `CAST(${quote(name)} AS ${SQL_TYPES[type]}) AS ${quote(name)}`,
     );
@@ -159,11 +193,11 @@ export async function runSqlView(
     for (const name of Object.keys(view.features)) features[name] = row[name];
     for (const name of timestampFeatures) features[name] = toMs(features[name]);
     const keys = view.keys.map((k) => toMs(row[k.name]));
-    const eventTime = toMs(row[source.timestampField]);
+    const eventTime = toMs(row[tsField]);
     if (keys.some((k) => k === null || k === undefined || k === '') || typeof eventTime !== 'number') {
       throw new MeridianError(
         'INVALID_ARGUMENT',
-        `feature view "${view.name}": its sql returned a null or empty join key, or a null ${source.timestampField}, in output row ${i}; nothing was written, so fix the events or filter such rows in the sql`,
+        `feature view "${view.name}": its sql returned a null or empty join key, or a null ${tsField}, in output row ${i}; nothing was written, so fix the events or filter such rows in the sql`,
         { field: 'events', view: view.name },
       );
     }

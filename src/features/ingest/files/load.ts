@@ -14,6 +14,7 @@ import type { SourceDef } from '../../definitions.js';
 import { nextCreatedMicros } from '../created-clock.js';
 import { unknownSource } from '../dual-write.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../events.js';
+import type { TransformPool } from '../transform-pool.js';
 import { ident, literal } from './sql.js';
 import { stageFile, type UploadedFile } from './stage.js';
 import { convertGoodRows, findBadRows, type RowError, summarizeBadRows } from './validate.js';
@@ -40,6 +41,8 @@ export interface FileLoaderOptions {
   clock?: Clock;
   /** How far past now an event timestamp may be (default one day, as for pushes). */
   maxFutureMs?: number;
+  /** Where TypeScript transforms run; the process-wide pool when absent. */
+  transforms?: TransformPool;
 }
 
 export interface FileLoader {

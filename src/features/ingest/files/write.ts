@@ -1,8 +1,9 @@
 /**
  * Writes a file's converted rows like a push batch (see dual-write.ts for the order): drop rows
  * whose event id is stored or repeated earlier in the file, write every view's rows, then the raw
- * source rows, then the newest row per entity online. Projection views are one INSERT ... SELECT;
- * SQL views run through the push path's `runSqlView` over the new rows.
+ * source rows, then the newest row per entity online. Views flow through the same DAG as a push
+ * (view-dag.ts), with the same lineage; a projection of the source that no downstream view reads
+ * is one INSERT ... SELECT, every other view runs through the push path's code over the new rows.
  */
 import type { OfflineStore } from '../../../stores/offline/port.js';
 import { DUCKDB_TYPES } from '../../../stores/offline/rows.js';
@@ -19,7 +20,12 @@ import {
 } from '../../layout.js';
 import { microsToMs } from '../created-clock.js';
 import { latestPerEntity } from '../dual-write.js';
-import { projectView, runSqlView, type ViewRow } from '../transform.js';
+import type { ParsedEvent } from '../events.js';
+import { appendLineage, type LineageInput, type LineageWrite, lineageInput, lineageOf } from '../lineage.js';
+import { projectView, runSqlView, type StagedBatch, sourceSqlInput, type ViewRow } from '../transform.js';
+import { sharedTransformPool, type TransformPool } from '../transform-pool.js';
+import { runTsView, transformInputRow } from '../ts-transform.js';
+import { computeDownstream, upstreamInputs, upstreamNames, viewsOfBatch } from '../view-dag.js';
 import { reserveCreatedMicros } from './created-range.js';
 import { ident, literal } from './sql.js';
 
@@ -27,6 +33,8 @@ export interface FileWriteStores {
   offline: OfflineStore;
   online: OnlineStore;
   catalog: Catalog;
+  /** Where TypeScript transforms run; the process-wide pool when absent. */
+  transforms?: TransformPool;
 }
 
 /** Scratch table names of one file load. */
@@ -55,34 +63,62 @@ async function selectFresh(offline: OfflineStore, source: SourceDef, tables: Fil
 
 const createdSql = (base: bigint): string => `make_timestamp(${base}::BIGINT + __seq)`;
 
-/** Runs each SQL view over a copy of the new rows with exactly the source's columns and types. */
-async function computeSqlViews(
+/** Stages the new rows with exactly the source's columns and types, in file order, for SQL views. */
+async function stageFresh(
   offline: OfflineStore,
   source: SourceDef,
-  views: readonly ResolvedView[],
   tables: FileTables,
-): Promise<Map<ResolvedView, ViewRow[]>> {
-  const out = new Map<ResolvedView, ViewRow[]>();
-  const sqlViews = views.filter((view) => view.sql);
-  if (sqlViews.length === 0) return out;
-  const columns = Object.entries(source.schema).map(
-    ([name, type]) => `CAST(${ident(name)} AS ${DUCKDB_TYPES[type]}) AS ${ident(name)}`,
+): Promise<StagedBatch> {
+  await offline.query(
+    `CREATE TEMP TABLE ${ident(tables.staged)} AS SELECT ${castColumns(source).join(', ')} FROM ${ident(tables.fresh)} ORDER BY __seq`,
   );
-  const staged = {
+  return {
     table: tables.staged,
     drop: async () => {
       await offline.query(`DROP TABLE IF EXISTS ${ident(tables.staged)}`);
     },
   };
-  await offline.query(
-    `CREATE TEMP TABLE ${ident(tables.staged)} AS SELECT ${columns.join(', ')} FROM ${ident(tables.fresh)} ORDER BY __seq`,
+}
+
+const castColumns = (source: SourceDef): string[] =>
+  Object.entries(source.schema).map(
+    ([name, type]) => `CAST(${ident(name)} AS ${DUCKDB_TYPES[type]}) AS ${ident(name)}`,
   );
-  try {
-    for (const view of sqlViews) out.set(view, await runSqlView(offline, view, source, staged));
-  } finally {
-    await staged.drop();
-  }
-  return out;
+
+/**
+ * The new rows as events in store types (timestamps epoch ms), in file order, with their created
+ * timestamps: for TypeScript transforms and for projections a downstream view reads.
+ */
+async function loadFresh(
+  offline: OfflineStore,
+  source: SourceDef,
+  tables: FileTables,
+  base: bigint,
+): Promise<{ events: ParsedEvent[]; created: bigint[] }> {
+  const rows = await offline.query(
+    `SELECT ${castColumns(source).join(', ')}, __seq, __event_id FROM ${ident(tables.fresh)} ORDER BY __seq`,
+  );
+  const timestamps = Object.keys(source.schema).filter((name) => source.schema[name] === 'timestamp');
+  const events = rows.map((row): ParsedEvent => {
+    const values: Record<string, unknown> = {};
+    for (const name of Object.keys(source.schema)) values[name] = row[name];
+    for (const name of timestamps) values[name] = toValue(values[name]);
+    return { values, eventTime: values[source.timestampField] as number, id: String(row.__event_id) };
+  });
+  return { events, created: rows.map((row) => base + BigInt(row.__seq as bigint | number)) };
+}
+
+/** The event-time range of the new rows, for lineage. */
+async function freshRange(
+  offline: OfflineStore,
+  source: SourceDef,
+  tables: FileTables,
+): Promise<LineageInput> {
+  const ts = ident(source.timestampField);
+  const [range] = await offline.query<{ lo: number | null; hi: number | null }>(
+    `SELECT epoch_ms(min(${ts}))::DOUBLE AS lo, epoch_ms(max(${ts}))::DOUBLE AS hi FROM ${ident(tables.fresh)}`,
+  );
+  return lineageInput('source', source.name, range?.lo ?? null, range?.hi ?? null);
 }
 
 function viewColumns(view: ResolvedView): string[] {
@@ -166,6 +202,62 @@ async function writeOnline(
   }
 }
 
+/** What the compute phase decided for each view: rows in memory, or one INSERT ... SELECT. */
+type Computed = Map<ResolvedView, ViewRow[] | 'set-based'>;
+
+/**
+ * Computes every view of the batch (see view-dag.ts) before anything is written, so a failing
+ * transform leaves nothing behind. A projection of the source no downstream view reads stays
+ * set-based; every other view is computed in memory.
+ */
+async function computeViews(
+  stores: FileWriteStores,
+  source: SourceDef,
+  tables: FileTables,
+  run: { id: string; base: bigint; rows: number },
+): Promise<{ computed: Computed; lineage: LineageWrite[] }> {
+  const { offline, catalog } = stores;
+  const pool = stores.transforms ?? sharedTransformPool();
+  const views = viewsOfBatch(catalog, source.name);
+  for (const view of views)
+    if (view.source && !view.sql && !view.transform) projectView(view, source, [], []);
+  const kept = upstreamNames(views);
+  const computed: Computed = new Map();
+  const byName = new Map<string, ViewRow[]>();
+  const lineage: LineageWrite[] = [];
+  const sourceInput = await freshRange(offline, source, tables);
+  let fresh: { events: ParsedEvent[]; created: bigint[] } | undefined;
+  let staged: StagedBatch | undefined;
+  let input: Record<string, unknown>[] | undefined;
+  try {
+    for (const view of views) {
+      let rows: ViewRow[] | 'set-based';
+      if (!view.source)
+        rows = await computeDownstream({ offline, pool, catalog, runId: run.id }, view, byName);
+      else if (view.transform) {
+        fresh ??= await loadFresh(offline, source, tables, run.base);
+        input ??= fresh.events.map((e) => transformInputRow(source.schema, e.values));
+        rows = await runTsView(pool, view, { rows: input, timestampField: source.timestampField });
+      } else if (view.sql) {
+        staged ??= await stageFresh(offline, source, tables);
+        rows = await runSqlView(offline, view, sourceSqlInput(source, staged));
+      } else if (kept.has(view.name)) {
+        fresh ??= await loadFresh(offline, source, tables, run.base);
+        rows = projectView(view, source, fresh.events, fresh.created);
+      } else rows = 'set-based';
+      computed.set(view, rows);
+      if (rows !== 'set-based') byName.set(view.name, rows);
+      const inputs = view.source ? [sourceInput] : upstreamInputs(view, byName);
+      lineage.push(
+        lineageOf(view, inputs, rows === 'set-based' ? run.rows : rows.length, { id: run.id, path: 'file' }),
+      );
+    }
+  } finally {
+    await staged?.drop();
+  }
+  return { computed, lineage };
+}
+
 /** Writes the new rows of `tables.good` to every table and online; answers how many were new. */
 export async function writeFileRows(
   stores: FileWriteStores,
@@ -174,37 +266,34 @@ export async function writeFileRows(
   run: { id: string; fileRows: number },
 ): Promise<number> {
   const runId = run.id;
-  const { offline, online, catalog } = stores;
+  const { offline, online } = stores;
   const rawTable = sourceTable(source.name);
   await offline.ensureTable(rawTable, sourceTableSchema(source));
   const fresh = await selectFresh(offline, source, tables);
   if (fresh === 0) return 0;
-  const views = catalog.viewsOfSource(source.name);
-  for (const view of views) if (!view.sql) projectView(view, source, [], []);
-  const computed = await computeSqlViews(offline, source, views, tables);
   const base = reserveCreatedMicros(run.fileRows);
-  for (const view of views) {
+  const { computed, lineage } = await computeViews(stores, source, tables, { id: runId, base, rows: fresh });
+  for (const [view, rows] of computed) {
     await offline.ensureTable(viewTable(view.name), viewTableSchema(view));
-    const rows = computed.get(view);
-    if (rows)
+    if (rows === 'set-based') await insertProjection(offline, view, source, tables, base, runId);
+    else
       await offline.append(
         viewTable(view.name),
         rows.map((row) => offlineRow(view, row, runId)),
       );
-    else await insertProjection(offline, view, source, tables, base, runId);
   }
+  await appendLineage(offline, lineage);
   const columns = Object.keys(source.schema);
   await offline.query(
     `INSERT INTO ${ident(rawTable)} (${[...columns, 'event_id', 'created_timestamp'].map(ident).join(', ')})
      SELECT ${columns.map(ident).join(', ')}, __event_id, ${createdSql(base)} FROM ${ident(tables.fresh)}`,
   );
-  for (const view of views) {
+  for (const [view, rows] of computed) {
     if (!view.online) continue;
-    const rows = computed.get(view);
     await writeOnline(
       online,
       view,
-      rows ? latestPerEntity(rows) : await latestProjected(offline, view, source, tables),
+      rows === 'set-based' ? await latestProjected(offline, view, source, tables) : latestPerEntity(rows),
     );
   }
   return fresh;
