@@ -51,7 +51,10 @@ export class Platform {
       http = createHttpServer({ logger, metrics, stores, isAccepting });
       grpc = createGrpcServer({ logger, stores, isAccepting });
       if (config.target === 'all' || config.target === 'features') {
-        features = await startFeatureStore(stores, logger);
+        features = await startFeatureStore(stores, logger, {
+          transformThreads: config.features.transformThreads,
+          consumeEvents: config.features.consumeEvents && config.eventStream.startsWith('nats'),
+        });
         registerFeatureRoutes(http, features, stores);
         registerFeatureGrpc(grpc.server, features, stores, logger);
       }
@@ -131,6 +134,7 @@ function registerFeatureGrpc(
   registerFeatureStoreGrpc(server, {
     ingestor: features.ingestor,
     catalog: features.registry,
+    transforms: features.transforms,
     offline: stores.offline,
     online: stores.online,
     logger: logger.child({ service: 'features' }),

@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { type Catalog, resolveFeatureRefs } from '../features/catalog.js';
 import type { FeatureType } from '../features/definitions.js';
 import type { Ingestor } from '../features/ingest/push.js';
+import type { TransformPool } from '../features/ingest/transform-pool.js';
 import { getOnlineFeatures, type OnlineFeaturesResponse } from '../features/retrieval/online.js';
 import type { OfflineStore } from '../stores/offline/port.js';
 import type { OnlineStore } from '../stores/online/port.js';
@@ -25,6 +26,8 @@ export interface FeatureGrpcDeps {
   online: OnlineStore;
   logger?: Logger;
   clock?: Clock;
+  /** The feature store's transform threads, for files whose views have TypeScript transforms. */
+  transforms?: TransformPool;
   /** Largest uploaded file, in bytes (default the REST route's, 1 GiB). */
   maxFileBytes?: number;
   /** Where uploads are saved while they load (default the OS temp directory). */
@@ -54,6 +57,7 @@ export function registerFeatureStoreGrpc(server: grpc.Server, deps: FeatureGrpcD
     offline: deps.offline,
     online: deps.online,
     catalog: deps.catalog,
+    ...(deps.transforms ? { transforms: deps.transforms } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });

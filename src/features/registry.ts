@@ -70,6 +70,7 @@ const APPLY_LOCK = '7409261306281657204';
 
 export class FeatureRegistry implements Catalog {
   #snapshot: Snapshot;
+  readonly #listeners = new Set<() => Promise<void> | void>();
 
   private constructor(
     private readonly state: StateStore,
@@ -87,6 +88,13 @@ export class FeatureRegistry implements Catalog {
   /** Reloads the snapshot, e.g. after another process applied definitions to a shared PostgreSQL. */
   async refresh(): Promise<void> {
     this.#snapshot = await loadSnapshot(this.state);
+    for (const listener of this.#listeners) await listener();
+  }
+
+  /** Calls `listener` after every reload (each apply); returns the function that unsubscribes it. */
+  onRefresh(listener: () => Promise<void> | void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** What applying these definitions would do; validates them and writes nothing. */
@@ -125,6 +133,11 @@ export class FeatureRegistry implements Catalog {
 
   service(name: string): FeatureServiceDef | undefined {
     return this.#snapshot.services.get(name);
+  }
+
+  /** Names of every applied source. */
+  sourceNames(): string[] {
+    return [...this.#snapshot.sources.keys()];
   }
 
   viewsOfSource(source: string): ResolvedView[] {

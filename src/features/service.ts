@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { Stores } from '../stores/index.js';
 import type { DualWriteStores } from './ingest/dual-write.js';
 import { createIngestor, type Ingestor, type IngestorOptions } from './ingest/push.js';
+import { type EventConsumers, startEventConsumers } from './ingest/stream-consumer.js';
 import { createTransformPool, type TransformPool } from './ingest/transform-pool.js';
 import { FeatureRegistry } from './registry.js';
 
@@ -19,6 +20,8 @@ export interface FeatureStore {
 export interface FeatureStoreOptions {
   /** Threads of the TypeScript transform pool, 1..64 (`features.transformThreads`); default one per core. */
   transformThreads?: number;
+  /** Consume `events.<source>` of the event stream for every stream source (on with NATS). */
+  consumeEvents?: boolean;
 }
 
 /** Opens the feature store on the stores of the `features` (or `all`) target. */
@@ -47,16 +50,46 @@ export async function startFeatureStore(
     transforms,
   };
   const ingestor = createIngestor(ingestorOptions);
+  let consumers: EventConsumers | undefined;
+  try {
+    consumers = await startConsumers(stores, registry, ingestor, logger, options);
+  } catch (err) {
+    await ingestor.close();
+    await transforms.close();
+    throw err;
+  }
   return {
     registry,
     ingestor,
     transforms,
     async close() {
       try {
+        // Consumers first: messages still in flight are acked by the ingestor before it stops.
+        await consumers?.close();
         await ingestor.close();
       } finally {
         await transforms.close();
       }
     },
   };
+}
+
+/** Stream consumers of every applied stream source, refreshed after each apply. */
+async function startConsumers(
+  stores: Stores,
+  registry: FeatureRegistry,
+  ingestor: Ingestor,
+  logger: Logger,
+  options: FeatureStoreOptions,
+): Promise<EventConsumers | undefined> {
+  if (!options.consumeEvents || !stores.stream) return undefined;
+  const consumers = await startEventConsumers({
+    stream: stores.stream,
+    catalog: registry,
+    ingestor,
+    logger: logger.child({ service: 'features' }),
+    options: { sourceNames: () => registry.sourceNames() },
+  });
+  registry.onRefresh(() => consumers.refresh());
+  return consumers;
 }
