@@ -3,6 +3,10 @@
  * `maxDelayMs` after its first item arrived, whichever comes first. Flushes run one at a time, in
  * arrival order, so the items of one key are always written in the order they were pushed. Each
  * caller's promise settles with its own slice of the batch's results, or with the batch's error.
+ *
+ * A flush may hand off: resolve with `{ finish }` once its first stage is done, so the next batch's
+ * flush starts while this one's `finish` runs. Finishes run one at a time, in batch order, each after
+ * the previous one settled, and at most two batches are in flight; callers settle with `finish`.
  */
 import { MeridianError } from '../../core/errors.js';
 
@@ -17,6 +21,11 @@ export interface BatcherOptions {
   label: string;
 }
 
+/** What a two-stage flush gives back when its first stage is done: the last stage, to run in order. */
+export interface Handoff<R> {
+  finish(): Promise<R[]>;
+}
+
 interface Entry<T, R> {
   items: T[];
   resolve(results: R[]): void;
@@ -29,9 +38,11 @@ export class Batcher<T, R> {
   private queued = 0;
   private timer: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
+  /** The last batch's settlement (its finish, if handed off); never rejects. */
+  private handedOff: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly flush: (items: T[]) => Promise<R[]>,
+    private readonly flush: (items: T[]) => Promise<R[] | Handoff<R>>,
     private readonly options: BatcherOptions,
   ) {}
 
@@ -58,6 +69,7 @@ export class Batcher<T, R> {
   async drain(): Promise<void> {
     this.start();
     while (this.loop) await this.loop;
+    await this.handedOff;
   }
 
   private start(): void {
@@ -75,19 +87,35 @@ export class Batcher<T, R> {
     while (this.pending.length > 0) {
       const entries = this.take();
       const items = entries.flatMap((entry) => entry.items);
+      const previous = this.handedOff;
+      let results: Promise<R[]>;
       try {
-        const results = await this.flush(items);
+        const out = await this.flush(items);
+        results = previous.then(() => (Array.isArray(out) ? out : out.finish()));
+      } catch (err) {
+        results = Promise.reject(err);
+      }
+      this.handedOff = this.settle(entries, items.length, results);
+      // The previous batch must be done before a third one starts: at most two are in flight.
+      await previous;
+    }
+  }
+
+  private settle(entries: Entry<T, R>[], count: number, results: Promise<R[]>): Promise<void> {
+    return results.then(
+      (all) => {
         let offset = 0;
         for (const entry of entries) {
-          entry.resolve(results.slice(offset, offset + entry.items.length));
+          entry.resolve(all.slice(offset, offset + entry.items.length));
           offset += entry.items.length;
         }
-      } catch (err) {
+        this.queued -= count;
+      },
+      (err: unknown) => {
         for (const entry of entries) entry.reject(err);
-      } finally {
-        this.queued -= items.length;
-      }
-    }
+        this.queued -= count;
+      },
+    );
   }
 
   /** Whole pushes up to `maxBatch` items (at least one push, however large): a push is never split. */

@@ -113,6 +113,51 @@ describe('event ids', () => {
     expect(a!.id).not.toBe(b!.id);
   });
 
+  it('hashes every field type exactly as eventId does for the converted values', () => {
+    const wide: SourceDef = {
+      name: 'wide',
+      kind: 'stream',
+      timestampField: 'ts',
+      schema: {
+        zeta: 'string',
+        big: 'int64',
+        small: 'int32',
+        x: 'float64',
+        y: 'float32',
+        on: 'bool',
+        v: 'float64[]',
+        ts: 'timestamp',
+        Ä: 'string',
+      },
+    };
+    const events = [
+      {
+        zeta: 'quote " back \\ \n é 😀',
+        big: '-9223372036854775808',
+        small: -7,
+        x: -0.1,
+        y: 1e21,
+        on: true,
+        v: [1.5, -2, 0],
+        ts: '2024-05-01T10:00:00.123+02:00',
+        Ä: '',
+      },
+      { zeta: '', big: 9007199254740991, small: 0, x: 5e-324, y: -0, on: false, v: [], ts: 0, Ä: 'x' },
+    ];
+    for (const event of parseEvents(wide, events, options)) {
+      expect(event.id).toBe(eventId(wide, event.values));
+    }
+  });
+
+  it('checks events against the schema of the definition given, also after a source is re-applied', () => {
+    const reapplied: SourceDef = { ...source, schema: { ...source.schema, device: 'string' } };
+    expect(parseEvents(reapplied, [{ ...good, device: 'ios' }], options)[0]!.values.device).toBe('ios');
+    expect(fieldOf(() => parseEvents(source, [{ ...good, device: 'ios' }], options))).toBe(
+      'events[0].device',
+    );
+    expect(fieldOf(() => parseEvents(reapplied, [good], options))).toBe('events[0].device');
+  });
+
   it('uses the idField value when the source declares one', () => {
     const [event] = parseEvents(withId, [{ ...good, order_id: 'o-17' }], options);
     expect(event!.id).toBe('o-17');
