@@ -1,7 +1,6 @@
 import { MeridianError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Stores } from '../stores/index.js';
-import type { DualWriteStores } from './ingest/dual-write.js';
 import { createIngestor, type Ingestor, type IngestorOptions } from './ingest/push.js';
 import { type EventConsumers, startEventConsumers } from './ingest/stream-consumer.js';
 import { createTransformPool, type TransformPool } from './ingest/transform-pool.js';
@@ -41,8 +40,7 @@ export async function startFeatureStore(
     options.transformThreads === undefined ? {} : { threads: options.transformThreads },
   );
   const registry = await FeatureRegistry.open(state);
-  // The ingestor hands its options to the dual write, which runs TypeScript transforms on `transforms`.
-  const ingestorOptions: IngestorOptions & DualWriteStores = {
+  const ingestorOptions: IngestorOptions = {
     offline,
     online,
     catalog: registry,

@@ -13,6 +13,8 @@
  *   for those entities until a newer event arrives or the view is materialized from the offline
  *   history (which applies the same newest-event rule). No acknowledged event is ever lost: the
  *   acknowledgement waits for both writes.
+ * The online write of a batch overlaps the next batch's offline write (the batcher runs online
+ * writes one at a time, in batch order), so a crash may leave the last two batches in that state.
  */
 import { MeridianError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -30,6 +32,7 @@ import {
   viewTable,
   viewTableSchema,
 } from '../layout.js';
+import type { Handoff } from './batcher.js';
 import { microsToMs, nextCreatedMicros } from './created-clock.js';
 import type { ParsedEvent } from './events.js';
 import { appendLineage, type LineageWrite, lineageInput, lineageOf } from './lineage.js';
@@ -85,10 +88,12 @@ async function findNew(
     max = Math.max(max, event.eventTime);
   });
   const ids = [...firstIndex.keys()];
+  // Hashed ids are hex: one comma-joined string binds and splits faster than a VARCHAR[] parameter.
   const inRange = source.idField ? '' : ` AND "${source.timestampField}" BETWEEN $2 AND $3`;
+  const idList = source.idField ? '$1::VARCHAR[]' : "string_split($1, ',')";
   const stored = await offline.query<{ event_id: string }>(
-    `SELECT event_id FROM "${sourceTable(source.name)}" WHERE event_id IN (SELECT unnest($1::VARCHAR[]))${inRange}`,
-    source.idField ? [ids] : [ids, new Date(min), new Date(max)],
+    `SELECT event_id FROM "${sourceTable(source.name)}" WHERE event_id IN (SELECT unnest(${idList}))${inRange}`,
+    source.idField ? [ids] : [ids.join(','), new Date(min), new Date(max)],
   );
   const storedIds = new Set(stored.map((row) => row.event_id));
   return events.map((event, i) => firstIndex.get(event.id) === i && !storedIds.has(event.id));
@@ -184,19 +189,24 @@ export function latestPerEntity(rows: readonly ViewRow[]): OnlineRow[] {
   }));
 }
 
-/** Writes one batch to both stores; answers, per event, whether it was newly stored. */
+/**
+ * Writes one batch to the offline store, then hands off its online write: `finish`, which the batcher
+ * runs after the previous batch's, applies the rows online and answers, per event, whether it was
+ * newly stored. The next batch's offline write may run meanwhile: its dedup needs only this batch's
+ * raw rows, durable when this resolves.
+ */
 export async function writeBatch(
   stores: DualWriteStores,
   tables: TableCache,
   source: SourceDef,
   events: readonly ParsedEvent[],
-): Promise<boolean[]> {
+): Promise<Handoff<boolean>> {
   const { offline, online } = stores;
   const rawTable = sourceTable(source.name);
   await tables.ensure(offline, rawTable, sourceTableSchema(source));
   const isNew = await findNew(offline, source, events);
   const fresh = events.filter((_, i) => isNew[i]);
-  if (fresh.length === 0) return isNew;
+  if (fresh.length === 0) return { finish: async () => isNew };
   const created = fresh.map(() => nextCreatedMicros());
   const runId = newId();
   const { computed, lineage } = await transformAll(stores, source, fresh, created, runId);
@@ -217,10 +227,15 @@ export async function writeBatch(
       created_timestamp: microsToMs(created[i]!),
     })),
   );
-  for (const [view, rows] of computed) {
-    if (view.online && rows.length > 0) await online.writeLatest(onlineViewName(view), latestPerEntity(rows));
-  }
-  return isNew;
+  return {
+    finish: async () => {
+      for (const [view, rows] of computed) {
+        if (view.online && rows.length > 0)
+          await online.writeLatest(onlineViewName(view), latestPerEntity(rows));
+      }
+      return isNew;
+    },
+  };
 }
 
 /** The error for a push to a source the catalog does not have. */

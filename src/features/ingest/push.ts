@@ -6,17 +6,11 @@
 import { type Clock, systemClock } from '../../core/clock.js';
 import { MeridianError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
-import type { OfflineStore } from '../../stores/offline/port.js';
-import type { OnlineStore } from '../../stores/online/port.js';
-import type { Catalog } from '../catalog.js';
-import { Batcher } from './batcher.js';
-import { TableCache, unknownSource, writeBatch } from './dual-write.js';
+import { Batcher, type Handoff } from './batcher.js';
+import { type DualWriteStores, TableCache, unknownSource, writeBatch } from './dual-write.js';
 import { checkJoinKeys, DEFAULT_MAX_FUTURE_MS, type ParsedEvent, parseEvents } from './events.js';
 
-export interface IngestorOptions {
-  offline: OfflineStore;
-  online: OnlineStore;
-  catalog: Catalog;
+export interface IngestorOptions extends DualWriteStores {
   logger?: Logger;
   /** Wall clock for the future-timestamp check. */
   clock?: Clock;
@@ -97,21 +91,25 @@ class PushIngestor implements Ingestor {
     return batcher;
   }
 
-  private async flush(sourceName: string, events: ParsedEvent[]): Promise<boolean[]> {
+  private async flush(sourceName: string, events: ParsedEvent[]): Promise<Handoff<boolean>> {
     // The definition at flush time: a source removed while its events waited fails their pushes.
     const source = this.options.catalog.source(sourceName);
     if (!source) throw unknownSource(sourceName);
     const started = performance.now();
-    try {
-      const isNew = await writeBatch(this.options, this.tables, source, events);
-      this.logger.debug(
-        { source: sourceName, events: events.length, ms: performance.now() - started },
-        'ingested batch',
-      );
-      return isNew;
-    } catch (err) {
+    const failed = (err: unknown): never => {
       this.logger.warn({ err, source: sourceName, events: events.length }, 'ingest batch failed');
       throw err;
-    }
+    };
+    const handoff = await writeBatch(this.options, this.tables, source, events).catch(failed);
+    return {
+      finish: () =>
+        handoff.finish().then((isNew) => {
+          this.logger.debug(
+            { source: sourceName, events: events.length, ms: performance.now() - started },
+            'ingested batch',
+          );
+          return isNew;
+        }, failed),
+    };
   }
 }
