@@ -246,6 +246,32 @@ export function onlineStoreConformance(name: string, setup: () => Promise<Online
       expect(Object.is((read!.features[names.indexOf('list')]!.value as number[])[1], -0)).toBe(true);
     });
 
+    it('answers a repeated read of an unchanged row the same, and the new values right after a write', async () => {
+      await store.writeLatest('v', [row('e', 1, { a: 1, b: 'x' })]);
+      const features = ['a', 'b'];
+      const first = (await store.getMany('v', ['e'], features))[0]!;
+      features[1] = 'a';
+      const renamed = (await store.getMany('v', ['e'], features))[0]!;
+      expect(renamed.features.map((f) => f.value)).toEqual([1, 1]);
+      const again = (await store.getMany('v', ['e'], ['a', 'b']))[0]!;
+      expect(again).toEqual(first);
+      await store.writeLatest('v', [row('e', 2, { a: 2 })]);
+      const after = (await store.getMany('v', ['e'], ['a', 'b']))[0]!;
+      expect(after.eventTime).toBe(2);
+      expect(after.features).toEqual([
+        { status: 'PRESENT', value: 2 },
+        { status: 'NOT_FOUND', value: null },
+      ]);
+    });
+
+    it('hands every read its own float lists, so a caller changing one never changes a later read', async () => {
+      await store.writeLatest('v', [row('e', 1, { list: [1, 2] })]);
+      const first = (await store.getMany('v', ['e'], ['list']))[0]!;
+      (first.features[0]!.value as number[]).push(3);
+      const second = (await store.getMany('v', ['e'], ['list']))[0]!;
+      expect(second.features[0]!.value).toEqual([1, 2]);
+    });
+
     it('keeps entity keys and feature names that contain separators apart', async () => {
       const keys = ['}', '%7D', 'a:b', '{x}', 'a', 'a\u0000b', 'ü', '*'];
       await store.writeLatest(

@@ -9,14 +9,14 @@ import { registerOnlineRoutes } from '../../src/api/routes/online.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createMetricsRegistry } from '../../src/core/metrics.js';
-import { catalogFromDefinitions } from '../../src/features/catalog.js';
+import { type Catalog, catalogFromDefinitions } from '../../src/features/catalog.js';
 import { definitionsSchema } from '../../src/features/definitions.js';
 import { createIngestor, type Ingestor } from '../../src/features/ingest/push.js';
-import { getOnlineFeatures } from '../../src/features/retrieval/online.js';
+import { getOnlineFeatures, getOnlineFeaturesJson } from '../../src/features/retrieval/online.js';
 import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
-import type { OnlineStore } from '../../src/stores/online/port.js';
+import type { FeatureValue, OnlineStore } from '../../src/stores/online/port.js';
 import { type RunningServer, serverAvailable, startRedis, tempStoreDir } from '../helpers/servers.js';
 
 const catalog = catalogFromDefinitions(
@@ -360,4 +360,134 @@ describe.runIf(serverAvailable('redis'))('with a real Redis', () => {
   });
   afterAll(() => server?.stop());
   onlineRouteSuite('Redis', (dir) => createOnlineStore(server.url, { dataDir: dir, logger: silentLogger }));
+});
+
+const TYPED = {
+  f: 'float64',
+  g: 'float32',
+  i: 'int64',
+  n: 'int32',
+  s: 'string',
+  b: 'bool',
+  t: 'timestamp',
+  l: 'float64[]',
+} as const;
+
+/** A catalog whose definitions can be swapped, as the registry's are by an apply. */
+function swappableCatalog(first: unknown): Catalog & { swap(defs: unknown): void } {
+  let current = catalogFromDefinitions(definitionsSchema.parse(first));
+  return {
+    entity: (name) => current.entity(name),
+    source: (name) => current.source(name),
+    view: (name) => current.view(name),
+    service: (name) => current.service(name),
+    viewsOfSource: (source) => current.viewsOfSource(source),
+    views: () => current.views(),
+    swap: (defs) => {
+      current = catalogFromDefinitions(definitionsSchema.parse(defs));
+    },
+  };
+}
+
+const typedDefinitions = (features: Record<string, string>, service: string[]) => ({
+  entities: [{ name: 'item', joinKeys: ['item_id'] }],
+  sources: [
+    {
+      name: 'items',
+      kind: 'stream',
+      timestampField: 'ts',
+      schema: { item_id: 'string', ts: 'timestamp', ...features },
+    },
+  ],
+  featureViews: [{ name: 'typed', entities: ['item'], source: 'items', ttl: '1h', features }],
+  featureServices: [{ name: 'svc', features: service }],
+});
+
+describe('online answers written as JSON text', () => {
+  let dir: string;
+  let online: OnlineStore;
+  beforeAll(async () => {
+    dir = tempStoreDir('online-json');
+    online = await createOnlineStore(`lmdb:${join(dir, 'online')}`, { dataDir: dir, logger: silentLogger });
+  });
+  afterAll(async () => {
+    await online?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Stored values as ingestion writes them for each declared type, or null. */
+  const orNull = <T>(arb: fc.Arbitrary<T>) => fc.oneof(arb, fc.constant(null));
+  const typedValues = fc.record(
+    {
+      f: orNull(fc.double()),
+      g: orNull(fc.double({ noNaN: true })),
+      i: orNull(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+      n: orNull(fc.integer()),
+      s: orNull(fc.oneof(fc.string({ unit: 'grapheme' }), fc.constantFrom('"\\/\n\u0000\u2028', ''))),
+      b: orNull(fc.boolean()),
+      t: orNull(fc.date({ noInvalidDate: true }).map((d) => d.getTime())),
+      l: orNull(fc.array(fc.double(), { maxLength: 3 })),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('gives byte for byte the JSON.stringify of the object answer, for every type, status and repeat', async () => {
+    const catalog = swappableCatalog(typedDefinitions(TYPED, ['typed:*']));
+    const clock = new ManualClock(T0);
+    let run = 0;
+    const rows = fc.array(
+      fc.record({
+        age: fc.integer({ min: 0, max: 2 * 3_600_000 }),
+        values: typedValues,
+      }),
+      { minLength: 1, maxLength: 6 },
+    );
+    const asked = fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 1, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(rows, asked, fc.boolean(), async (stored, entities, byService) => {
+        run++;
+        await online.writeLatest(
+          'typed',
+          stored.map((r, k) => ({
+            entityKey: `${run}-${k}`,
+            eventTime: T0 - r.age,
+            values: Object.fromEntries(Object.entries(r.values).filter(([, v]) => v !== undefined)) as Record<
+              string,
+              FeatureValue
+            >,
+          })),
+        );
+        const request = {
+          ...(byService ? { featureService: 'svc' } : { features: ['typed:t', 'typed:*', 'typed:f'] }),
+          entities: { item_id: entities.map((k) => `${run}-${k}`) },
+        };
+        for (let repeat = 0; repeat < 2; repeat++) {
+          const object = await getOnlineFeatures(online, catalog, request, { clock });
+          const text = await getOnlineFeaturesJson(online, catalog, request, { clock });
+          expect(text).toBe(JSON.stringify(object));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('follows a changed definition at once: new feature types and a changed feature service', async () => {
+    const catalog = swappableCatalog(typedDefinitions({ x: 'float64', y: 'string' }, ['typed:x']));
+    const clock = new ManualClock(T0);
+    await online.writeLatest('typed', [{ entityKey: 'k', eventTime: T0, values: { x: T0, y: 'a' } }]);
+    const byFeatures = { features: ['typed:x'], entities: { item_id: ['k'] } };
+    const byService = { featureService: 'svc', entities: { item_id: ['k'] } };
+    const read = async (request: unknown) =>
+      JSON.parse(await getOnlineFeaturesJson(online, catalog, request, { clock }));
+    expect((await read(byFeatures)).results[1].values).toEqual([T0]);
+    expect((await read(byService)).metadata.feature_names).toEqual(['item_id', 'typed:x']);
+    catalog.swap(typedDefinitions({ x: 'timestamp', y: 'string' }, ['typed:y', 'typed:x']));
+    expect((await read(byFeatures)).results[1].values).toEqual([iso(T0)]);
+    const service = await read(byService);
+    expect(service.metadata.feature_names).toEqual(['item_id', 'typed:y', 'typed:x']);
+    expect(service.results.map((r: { values: unknown[] }) => r.values)).toEqual([['k'], ['a'], [iso(T0)]]);
+    catalog.swap(typedDefinitions({ y: 'string' }, ['typed:y']));
+    const gone = await getOnlineFeaturesJson(online, catalog, byFeatures, { clock }).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ code: 'NOT_FOUND' });
+  });
 });

@@ -5,12 +5,14 @@
  * Entity keys that no requested view uses are rejected: a misspelt key would otherwise read nothing.
  */
 import { type Clock, systemClock } from '../../core/clock.js';
-import { invalidArgument, MeridianError } from '../../core/errors.js';
+import { invalidArgument } from '../../core/errors.js';
 import type { FeatureValue, OnlineRead, OnlineStore } from '../../stores/online/port.js';
-import { type Catalog, type ResolvedView, resolveFeatureRefs } from '../catalog.js';
+import type { Catalog, ResolvedView } from '../catalog.js';
 import type { FeatureType } from '../definitions.js';
 import { coerceValue } from '../ingest/events.js';
-import { entityKey, onlineViewName } from '../layout.js';
+import { entityKey } from '../layout.js';
+import { type OnlineReads, onlineJson } from './online-json.js';
+import { type ReadPlan, readPlan } from './online-plan.js';
 
 export type FeatureStatus = 'PRESENT' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE';
 
@@ -43,6 +45,17 @@ export function isoTime(ms: number): string {
   return text;
 }
 
+/** `isoTime` as a JSON string, kept the same way: the JSON answer writes it once per entity. */
+const isoJsonCache = new Map<number, string>();
+function isoJson(ms: number): string {
+  const known = isoJsonCache.get(ms);
+  if (known !== undefined) return known;
+  const text = `"${isoTime(ms)}"`;
+  if (isoJsonCache.size >= ISO_CACHE_LIMIT) isoJsonCache.clear();
+  isoJsonCache.set(ms, text);
+  return text;
+}
+
 /** A stored value in the wire format: int64 as a number when safe, else a string; timestamps as ISO text. */
 function wireValue(type: FeatureType, value: FeatureValue | unknown): unknown {
   if (typeof value === 'bigint')
@@ -55,79 +68,55 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The `view:feature` references of a request, from `features` or `featureService`. */
-function requestedRefs(catalog: Catalog, request: Record<string, unknown>): string[] {
-  const { features, featureService } = request;
-  if (features !== undefined && featureService !== undefined) {
-    throw invalidArgument('featureService', 'give either "features" or "featureService", not both');
-  }
-  if (featureService !== undefined) {
-    if (typeof featureService !== 'string') throw invalidArgument('featureService', 'must be a service name');
-    const service = catalog.service(featureService);
-    if (!service) {
-      throw new MeridianError(
-        'NOT_FOUND',
-        `featureService: no feature service "${featureService}"; apply it with POST /v1/apply or ask for "features"`,
-        { field: 'featureService' },
-      );
-    }
-    return service.features;
-  }
-  if (!Array.isArray(features) || features.length === 0 || !features.every((f) => typeof f === 'string')) {
-    throw invalidArgument(
-      'features',
-      'must be a non-empty array of "view:feature" strings',
-      'send ["user_activity:amount", ...] or a "featureService" name',
-    );
-  }
-  return features as string[];
-}
-
-/** Checks `entities` and converts every key value to its join key's type. */
+/** Checks `entities` and converts every key value to its join key's type, one array per plan key. */
 function entityColumns(
   request: Record<string, unknown>,
-  keyTypes: Map<string, FeatureType>,
-): { columns: Map<string, unknown[]>; count: number } {
+  plan: ReadPlan,
+): { keyValues: unknown[][]; count: number } {
   const entities = request.entities;
-  const wanted = [...keyTypes.keys()].join(', ');
   if (!isPlainObject(entities)) {
-    throw invalidArgument('entities', 'must be an object of join key -> array of values', `give ${wanted}`);
+    throw invalidArgument(
+      'entities',
+      'must be an object of join key -> array of values',
+      `give ${plan.wanted}`,
+    );
   }
   for (const key of Object.keys(entities)) {
-    if (!keyTypes.has(key)) {
+    if (!plan.keyIndex.has(key)) {
       throw invalidArgument(
         `entities.${key}`,
         'is not a join key of the requested features',
-        `give ${wanted}`,
+        `give ${plan.wanted}`,
       );
     }
   }
-  const columns = new Map<string, unknown[]>();
+  const keyValues: unknown[][] = [];
   let count: number | undefined;
-  for (const [key, type] of keyTypes) {
-    const values = entities[key];
+  for (const { name, type } of plan.keys) {
+    const values = entities[name];
     if (!Array.isArray(values)) {
       throw invalidArgument(
-        `entities.${key}`,
+        `entities.${name}`,
         'is missing or not an array',
         `give an array of ${type} values`,
       );
     }
     if (count !== undefined && values.length !== count) {
       throw invalidArgument(
-        `entities.${key}`,
-        `has ${values.length} values but ${[...columns.keys()][0]} has ${count}`,
+        `entities.${name}`,
+        `has ${values.length} values but ${plan.keys[0]!.name} has ${count}`,
         'give every join key the same number of values, one per entity',
       );
     }
     count = values.length;
-    const coerced = values.map((value, i) => coerceValue(type, value, `entities.${key}[${i}]`));
+    const coerced = new Array<unknown>(count);
+    for (let i = 0; i < count; i++) coerced[i] = coerceValue(type, values[i], `entities.${name}[${i}]`);
     const empty = coerced.indexOf('');
     if (empty >= 0)
-      throw invalidArgument(`entities.${key}[${empty}]`, 'is an empty join key', 'send a non-empty value');
-    columns.set(key, coerced);
+      throw invalidArgument(`entities.${name}[${empty}]`, 'is an empty join key', 'send a non-empty value');
+    keyValues.push(coerced);
   }
-  return { columns, count: count ?? 0 };
+  return { keyValues, count: count ?? 0 };
 }
 
 /** The answer column of one feature of one view, from that view's reads. */
@@ -177,6 +166,37 @@ export interface OnlineFeaturesOptions {
   clock?: Clock;
 }
 
+/** The store keys of every entity for one view's join keys (columns index `keyValues`). */
+function storeKeys(keyValues: readonly unknown[][], columns: readonly number[], count: number): string[] {
+  const keys = new Array<string>(count);
+  if (columns.length === 1) {
+    const only = keyValues[columns[0]!]!;
+    for (let i = 0; i < count; i++) keys[i] = entityKey([only[i]]);
+    return keys;
+  }
+  for (let i = 0; i < count; i++) keys[i] = entityKey(columns.map((c) => keyValues[c]![i]));
+  return keys;
+}
+
+/** Validates the request and reads every view it asks for: one `getMany` per view, all at once. */
+async function readOnline(
+  online: OnlineStore,
+  catalog: Catalog,
+  request: unknown,
+  options: OnlineFeaturesOptions,
+): Promise<OnlineReads> {
+  if (!isPlainObject(request)) throw invalidArgument('body', 'must be a JSON object');
+  const plan = readPlan(catalog, request);
+  const { keyValues, count } = entityColumns(request, plan);
+  const keys: string[][] = [];
+  const pending = plan.views.map((v, i) => {
+    keys[i] = v.sameKeysAs === i ? storeKeys(keyValues, v.keyColumns, count) : keys[v.sameKeysAs]!;
+    return online.getMany(v.storeName, keys[i]!, v.features);
+  });
+  const reads = pending.length === 1 ? [await pending[0]!] : await Promise.all(pending);
+  return { plan, keyValues, count, reads, now: (options.clock ?? systemClock).now() };
+}
+
 /** Reads the requested features of the given entities: one `getMany` per view. */
 export async function getOnlineFeatures(
   online: OnlineStore,
@@ -184,38 +204,26 @@ export async function getOnlineFeatures(
   request: unknown,
   options: OnlineFeaturesOptions = {},
 ): Promise<OnlineFeaturesResponse> {
-  if (!isPlainObject(request)) throw invalidArgument('body', 'must be a JSON object');
-  const all = resolveFeatureRefs(catalog, requestedRefs(catalog, request));
-  // "view:*" and "view:f" may name one feature twice: answer it once, where it first appears.
-  const resolved = all.filter((r, i) => all.findIndex((other) => other.ref === r.ref) === i);
-  const views = new Map<string, { view: ResolvedView; features: string[] }>();
-  const keyTypes = new Map<string, FeatureType>();
-  for (const { view, feature } of resolved) {
-    const entry = views.get(view.name) ?? { view, features: [] };
-    entry.features.push(feature);
-    views.set(view.name, entry);
-    for (const key of view.keys) if (!keyTypes.has(key.name)) keyTypes.set(key.name, key.type);
-  }
-  const { columns, count } = entityColumns(request, keyTypes);
-  const reads = new Map<string, OnlineRead[]>();
-  await Promise.all(
-    [...views.values()].map(async ({ view, features }) => {
-      const keys = Array.from({ length: count }, (_, i) =>
-        entityKey(view.keys.map((k) => columns.get(k.name)![i])),
-      );
-      reads.set(view.name, await online.getMany(onlineViewName(view), keys, features));
-    }),
-  );
-  const now = (options.clock ?? systemClock).now();
-  const results: FeastColumn[] = [...keyTypes].map(([key, type]) => ({
-    values: columns.get(key)!.map((value) => wireValue(type, value)),
+  const { plan, keyValues, count, reads, now } = await readOnline(online, catalog, request, options);
+  const results: FeastColumn[] = plan.keys.map(({ type }, k) => ({
+    values: keyValues[k]!.map((value) => wireValue(type, value)),
     statuses: new Array<FeatureStatus>(count).fill('PRESENT'),
     event_timestamps: new Array<string>(count).fill(NO_TIME),
   }));
-  const times = new Map([...reads].map(([name, viewReads]) => [name, readTimes(viewReads)]));
-  for (const { view, feature } of resolved) {
-    const index = views.get(view.name)!.features.indexOf(feature);
-    results.push(featureColumn(view, feature, index, reads.get(view.name)!, times.get(view.name)!, now));
+  const times = reads.map(readTimes);
+  for (const c of plan.columns) {
+    const { view, features } = plan.views[c.view]!;
+    results.push(featureColumn(view, features[c.feature]!, c.feature, reads[c.view]!, times[c.view]!, now));
   }
-  return { metadata: { feature_names: [...keyTypes.keys(), ...resolved.map((r) => r.ref)] }, results };
+  return { metadata: { feature_names: plan.featureNames.slice() }, results };
+}
+
+/** The same answer as `getOnlineFeatures` as its exact JSON text, written without the object. */
+export async function getOnlineFeaturesJson(
+  online: OnlineStore,
+  catalog: Catalog,
+  request: unknown,
+  options: OnlineFeaturesOptions = {},
+): Promise<string> {
+  return onlineJson(await readOnline(online, catalog, request, options), wireValue, isoJson, NO_TIME);
 }

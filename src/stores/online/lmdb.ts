@@ -13,36 +13,10 @@ import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
 import { invalidArgument, MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import {
-  checkEntityKeys,
-  checkFeatures,
-  checkTtl,
-  checkView,
-  corruptRow,
-  decodeValue,
-  type EncodedRow,
-  encodeRows,
-  missing,
-  NOT_FOUND,
-} from './codec.js';
-import type {
-  FeatureRead,
-  OnlineRead,
-  OnlineRow,
-  OnlineStore,
-  WriteLatestOptions,
-  WriteLatestResult,
-} from './port.js';
+import { checkEntityKeys, checkFeatures, checkTtl, checkView, encodeRows, missing } from './codec.js';
+import type { OnlineRead, OnlineRow, OnlineStore, WriteLatestOptions, WriteLatestResult } from './port.js';
+import { featureReads, isExpired, RowCache, rowText } from './row.js';
 
-/** [eventTime, expiresAt (0 = never), encoded values by feature name]. */
-type StoredRow = [number, number, Record<string, unknown>];
-
-/** A row as last read, keyed by its stored text: a hot entity is parsed and decoded once per write. */
-interface DecodedRow {
-  text: string;
-  row: StoredRow;
-  reads: Map<string, FeatureRead>;
-}
 /** Decoded rows kept per handle; the cache starts over when full. */
 const ROW_CACHE_LIMIT = 50_000;
 
@@ -62,58 +36,6 @@ const MAX_CAS_ATTEMPTS = 100;
 let processCommits = 0;
 const SWEEP_CHUNK = 2000;
 
-/** Parses a stored row; anything that is not `[number, number, {...}]` is DATA_CORRUPT. */
-function parseRow(text: string, view: string, entityKey: string): StoredRow {
-  let row: unknown;
-  try {
-    row = JSON.parse(text);
-  } catch (err) {
-    throw corruptRow(view, entityKey, `not JSON (${(err as Error).message})`);
-  }
-  const valid =
-    Array.isArray(row) &&
-    row.length === 3 &&
-    typeof row[0] === 'number' &&
-    typeof row[1] === 'number' &&
-    typeof row[2] === 'object' &&
-    row[2] !== null;
-  if (!valid) throw corruptRow(view, entityKey, 'not an [eventTime, expiresAt, values] row');
-  return row as StoredRow;
-}
-
-function rowText(row: EncodedRow, expiresAt: number): string {
-  let text = `[${row.eventTime},${expiresAt},{`;
-  const fields = row.fields;
-  for (let j = 0; j < fields.length; j++) {
-    const [name, encoded] = fields[j]!;
-    text += `${j === 0 ? '' : ','}${JSON.stringify(name)}:${JSON.stringify(encoded)}`;
-  }
-  return `${text}}]`;
-}
-
-/**
- * One feature of a decoded row, decoded on first use and kept for the next reads; a list is decoded
- * afresh each time, since the caller gets the array itself.
- */
-function featureRead(cached: DecodedRow, feature: string): FeatureRead {
-  const known = cached.reads.get(feature);
-  if (known !== undefined) return known;
-  const values = cached.row[2];
-  const encoded = Object.hasOwn(values, feature) ? values[feature] : undefined;
-  if (typeof encoded !== 'string') return NOT_FOUND;
-  const read: FeatureRead = { status: 'PRESENT', value: decodeValue(encoded) };
-  // Frozen: the same object goes to every later reader of this row.
-  if (!Array.isArray(read.value)) cached.reads.set(feature, Object.freeze(read));
-  return read;
-}
-
-/** Reads expiresAt from the row text `[eventTime,expiresAt,{...}]` without parsing the values. */
-function isExpired(text: string, now: number): boolean {
-  const a = text.indexOf(',');
-  const expiresAt = Number(text.slice(a + 1, text.indexOf(',', a + 1)));
-  return expiresAt !== 0 && expiresAt <= now;
-}
-
 /** The LMDB online store; open it with `openLmdbOnlineStore`. */
 export class LmdbOnlineStore implements OnlineStore {
   readonly description: string;
@@ -121,7 +43,7 @@ export class LmdbOnlineStore implements OnlineStore {
   private readonly maxKeyBytes: number;
   private readonly prefixes = new Map<string, string>();
   private readonly expiredSeen = new Set<string>();
-  private readonly decoded = new Map<string, DecodedRow>();
+  private readonly decoded = new RowCache(ROW_CACHE_LIMIT);
   private sweepScheduled = false;
   private sweeping = false;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -253,28 +175,16 @@ export class LmdbOnlineStore implements OnlineStore {
         out[i] = missing(entityKey, m);
         continue;
       }
-      const cached = this.decodedRow(key, text, view, entityKey);
+      const cached = this.decoded.row(key, text, view, entityKey);
       const row = cached.row;
       if (row[1] !== 0 && row[1] <= now) {
         this.noteExpired(key);
         out[i] = missing(entityKey, m);
         continue;
       }
-      const reads: FeatureRead[] = new Array(m);
-      for (let j = 0; j < m; j++) reads[j] = featureRead(cached, features[j]!);
-      out[i] = { entityKey, found: true, eventTime: row[0], features: reads };
+      out[i] = { entityKey, found: true, eventTime: row[0], features: featureReads(cached, features) };
     }
     return out;
-  }
-
-  /** The parsed row of `text`, from the cache when the stored text is unchanged since the last read. */
-  private decodedRow(key: string, text: string, view: string, entityKey: string): DecodedRow {
-    const cached = this.decoded.get(key);
-    if (cached !== undefined && cached.text === text) return cached;
-    const fresh: DecodedRow = { text, row: parseRow(text, view, entityKey), reads: new Map() };
-    if (this.decoded.size >= ROW_CACHE_LIMIT) this.decoded.clear();
-    this.decoded.set(key, fresh);
-    return fresh;
   }
 
   /** Removes every row of the view: its keys are the contiguous range `view NUL` .. `view \u0001`. */

@@ -1,63 +1,49 @@
 /**
  * Online store on Redis, with a key layout ready for Redis Cluster:
  *
- *   mrd:ol:<view>:{<entityKey>}   one hash per view and entity
- *     ""          event time of the stored row (feature names are never empty, so this cannot clash)
- *     <feature>   one field per feature, the value encoded by codec.ts
+ *   mrd:ol:<view>:{<entityKey>}   one string per view and entity: the row text of row.ts,
+ *                                 `[eventTime, 0, {feature: encoded}]`, with a PEXPIRE for a TTL
  *
  * The entity key is the hash tag, so every view of one entity lives in the same slot (one node
  * answers a multi-view read of an entity). In the view and entity parts `%`, `:`, `{` and `}` are
  * percent-escaped, which keeps the tag intact and makes `mrd:ol:<view>:{*` match exactly one view's
  * keys: that is how deleteView finds them with SCAN. Writes run one Lua script per row (compare the
- * event time, replace the hash, PEXPIRE), all rows of a call in one pipeline.
+ * event time, then SET with PX), all rows of a call in one pipeline. A read is one MGET of every
+ * key (on a single node; under Cluster the keys of one call would have to be grouped by slot), and
+ * unchanged rows are decoded once, through the same row cache as LMDB.
  */
 import { Redis } from 'ioredis';
 import { MeridianError, redactUrl, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import {
-  checkEntityKeys,
-  checkFeatures,
-  checkTtl,
-  checkView,
-  decodeValue,
-  encodeRows,
-  missing,
-  NOT_FOUND,
-} from './codec.js';
-import type {
-  FeatureRead,
-  OnlineRead,
-  OnlineRow,
-  OnlineStore,
-  WriteLatestOptions,
-  WriteLatestResult,
-} from './port.js';
+import { checkEntityKeys, checkFeatures, checkTtl, checkView, encodeRows, missing } from './codec.js';
+import type { OnlineRead, OnlineRow, OnlineStore, WriteLatestOptions, WriteLatestResult } from './port.js';
+import { featureReads, RowCache, rowText } from './row.js';
 
 const KEY_PREFIX = 'mrd:ol:';
-const EVENT_TIME_FIELD = '';
+/** Decoded rows kept per handle; the cache starts over when full. */
+const ROW_CACHE_LIMIT = 50_000;
 
-/** KEYS[1] row key; ARGV[1] event time, ARGV[2] TTL ms (0 = none), then field/value pairs. Returns 1 if written. */
+/**
+ * KEYS[1] row key; ARGV[1] event time, ARGV[2] TTL ms (0 = none), ARGV[3] row text. Returns 1 if
+ * written. A key of another type (a row of an older layout) reads as absent and is replaced.
+ */
 const WRITE_LATEST_LUA = `
-local current = redis.call('HGET', KEYS[1], '')
-if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], '', ARGV[1])
-for i = 3, #ARGV, 1000 do
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+local current = redis.pcall('GET', KEYS[1])
+if type(current) == 'string' then
+  local stored = tonumber(string.match(current, '^%[([^,]+),'))
+  if stored and stored > tonumber(ARGV[1]) then return 0 end
 end
 local ttl = tonumber(ARGV[2])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[3])
+end
 return 1
 `;
 
-/** ioredis flattens array arguments (Command does `args.flat()`); its typings only list the spread form. */
-interface FlatPipeline {
-  hmget(key: string, fields: readonly string[]): unknown;
-  exec(): Promise<[Error | null, unknown][] | null>;
-}
-
 interface ScriptedPipeline {
-  meridianWriteLatest(args: string[]): unknown;
+  meridianWriteLatest(key: string, eventTime: string, ttl: string, text: string): unknown;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
@@ -87,21 +73,11 @@ function entityPart(entityKey: string): string {
   return entityKey;
 }
 
-function readOf(entityKey: string, reply: (string | null)[], m: number): OnlineRead {
-  const eventTime = reply[0];
-  if (eventTime === null || eventTime === undefined) return missing(entityKey, m);
-  const reads: FeatureRead[] = new Array(m);
-  for (let j = 0; j < m; j++) {
-    const encoded = reply[j + 1];
-    reads[j] = typeof encoded === 'string' ? { status: 'PRESENT', value: decodeValue(encoded) } : NOT_FOUND;
-  }
-  return { entityKey, found: true, eventTime: Number(eventTime), features: reads };
-}
-
 /** The Redis online store; open it with `openRedisOnlineStore`. */
 export class RedisOnlineStore implements OnlineStore {
   readonly description: string;
   private readonly prefixes = new Map<string, string>();
+  private readonly decoded = new RowCache(ROW_CACHE_LIMIT);
   private closed = false;
 
   constructor(
@@ -143,9 +119,8 @@ export class RedisOnlineStore implements OnlineStore {
     if (encoded.length === 0) return { written: 0, stale: 0 };
     const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
     for (const row of encoded) {
-      const args = [`${prefix}${entityPart(row.entityKey)}}`, String(row.eventTime), ttl];
-      for (const [name, value] of row.fields) args.push(name, value);
-      pipeline.meridianWriteLatest(args);
+      const key = `${prefix}${entityPart(row.entityKey)}}`;
+      pipeline.meridianWriteLatest(key, String(row.eventTime), ttl, rowText(row, 0));
     }
     let replies: [Error | null, unknown][] | null;
     try {
@@ -161,7 +136,7 @@ export class RedisOnlineStore implements OnlineStore {
     return { written, stale: encoded.length - written };
   }
 
-  /** One pipeline of HMGET (event time + requested features) per key: one round trip. */
+  /** One MGET of every key: one round trip, one command. */
   async getMany(
     view: string,
     entityKeys: readonly string[],
@@ -172,22 +147,25 @@ export class RedisOnlineStore implements OnlineStore {
     checkEntityKeys(entityKeys);
     checkFeatures(features);
     const n = entityKeys.length;
-    const m = features.length;
     if (n === 0) return [];
-    const fields = [EVENT_TIME_FIELD, ...features];
-    const pipeline = this.redis.pipeline() as unknown as FlatPipeline;
-    for (let i = 0; i < n; i++) pipeline.hmget(`${prefix}${entityPart(entityKeys[i]!)}}`, fields);
-    let replies: [Error | null, unknown][] | null;
+    const keys = new Array<string>(n);
+    for (let i = 0; i < n; i++) keys[i] = `${prefix}${entityPart(entityKeys[i]!)}}`;
+    let texts: (string | null)[];
     try {
-      replies = await pipeline.exec();
+      texts = await this.redis.mget(keys);
     } catch (err) {
       throw this.unavailable('reading rows', err);
     }
     const out: OnlineRead[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const [err, reply] = replies![i]!;
-      if (err) throw this.unavailable('reading rows', err);
-      out[i] = readOf(entityKeys[i]!, reply as (string | null)[], m);
+      const entityKey = entityKeys[i]!;
+      const text = texts[i];
+      if (typeof text !== 'string') {
+        out[i] = missing(entityKey, features.length);
+        continue;
+      }
+      const cached = this.decoded.row(keys[i]!, text, view, entityKey);
+      out[i] = { entityKey, found: true, eventTime: cached.row[0], features: featureReads(cached, features) };
     }
     return out;
   }
