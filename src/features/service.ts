@@ -2,6 +2,7 @@ import { MeridianError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Stores } from '../stores/index.js';
 import { createIngestor, type Ingestor, type IngestorOptions } from './ingest/push.js';
+import { dropLeftoverScratchTables } from './ingest/scratch.js';
 import { type EventConsumers, startEventConsumers } from './ingest/stream-consumer.js';
 import { createTransformPool, type TransformPool } from './ingest/transform-pool.js';
 import { FeatureRegistry } from './registry.js';
@@ -35,6 +36,10 @@ export async function startFeatureStore(
       'INTERNAL',
       'the feature store needs the state, offline and online stores of its target',
     );
+  }
+  const leftovers = await dropLeftoverScratchTables(offline);
+  if (leftovers.length > 0) {
+    logger.warn({ tables: leftovers }, 'dropped scratch tables an interrupted ingestion left behind');
   }
   const transforms = createTransformPool(
     options.transformThreads === undefined ? {} : { threads: options.transformThreads },

@@ -9,6 +9,7 @@ import { type Logger, silentLogger } from '../../core/logger.js';
 import { Batcher, type Handoff } from './batcher.js';
 import { type DualWriteStores, TableCache, unknownSource, writeBatch } from './dual-write.js';
 import { checkJoinKeys, DEFAULT_MAX_FUTURE_MS, type ParsedEvent, parseEvents } from './events.js';
+import { withSourceLock } from './source-lock.js';
 
 export interface IngestorOptions extends DualWriteStores {
   logger?: Logger;
@@ -100,7 +101,9 @@ class PushIngestor implements Ingestor {
       this.logger.warn({ err, source: sourceName, events: events.length }, 'ingest batch failed');
       throw err;
     };
-    const handoff = await writeBatch(this.options, this.tables, source, events).catch(failed);
+    const handoff = await withSourceLock(this.options.offline, sourceName, () =>
+      writeBatch(this.options, this.tables, source, events),
+    ).catch(failed);
     return {
       finish: () =>
         handoff.finish().then((isNew) => {

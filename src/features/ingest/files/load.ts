@@ -14,6 +14,7 @@ import type { SourceDef } from '../../definitions.js';
 import { nextCreatedMicros } from '../created-clock.js';
 import { unknownSource } from '../dual-write.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../events.js';
+import { withSourceLock } from '../source-lock.js';
 import type { TransformPool } from '../transform-pool.js';
 import { ident, literal } from './sql.js';
 import { stageFile, type UploadedFile } from './stage.js';
@@ -119,7 +120,9 @@ async function loadInto(
       return { rows, accepted: 0, duplicates: 0, rejected, errors, rejectedWhole: true };
     }
     await convertGoodRows(offline, source, columns, { ...tables, good: write.good });
-    const accepted = await writeFileRows(options, source, write, { id: runId, fileRows: rows });
+    const accepted = await withSourceLock(offline, source.name, () =>
+      writeFileRows(options, source, write, { id: runId, fileRows: rows }),
+    );
     if (rejected > 0) await quarantine(offline, source, file, tables.bad);
     const duplicates = rows - rejected - accepted;
     (options.logger ?? silentLogger).info(
