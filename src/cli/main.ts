@@ -5,6 +5,7 @@ import { type Config, loadConfig, TARGETS } from '../core/config.js';
 import { MeridianError, redactUrl } from '../core/errors.js';
 import { registerApplyCommands } from './apply.js';
 import { registerDemoCommand } from './demo.js';
+import { registerHistoricalCommand } from './historical.js';
 import { registerIngestCommands } from './ingest.js';
 import { up } from './up.js';
 
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerApplyCommands(program);
   registerDemoCommand(program);
   registerIngestCommands(program);
+  registerHistoricalCommand(program);
   return program;
 }
 

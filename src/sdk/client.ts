@@ -2,12 +2,29 @@
  * The TypeScript SDK: a thin client of a running Meridian server's REST API. Every failure is a
  * MeridianError: the server's own code and message, or UNAVAILABLE naming the URL it could not reach.
  */
+import { createWriteStream } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { z } from 'zod';
-import { type ErrorCode, type ErrorDetails, MeridianError } from '../core/errors.js';
+import { type ErrorCode, type ErrorDetails, invalidArgument, MeridianError } from '../core/errors.js';
 import type { definitionsSchema } from '../features/definitions.js';
 import type { Plan, RegistryKind } from '../features/plan.js';
+import {
+  type EntityRowsInput,
+  type FeaturesInput,
+  type HistoricalFormat,
+  historicalBody,
+  MEDIA_TYPES,
+} from './historical-request.js';
 
 export type { Plan, RegistryKind } from '../features/plan.js';
+export type {
+  EntityRow,
+  EntityRowsInput,
+  FeaturesInput,
+  HistoricalFormat,
+} from './historical-request.js';
 
 /** Readonly all the way down, so the `as const` arrays the `define*` helpers keep are accepted. */
 type DeepReadonly<T> = T extends (infer U)[]
@@ -28,6 +45,38 @@ export interface MeridianClientOptions {
 
 /** A registered object: its definition plus `createdAt`, `updatedAt` (views also `transformVersion`). */
 export type RegistryObject = Record<string, unknown> & { name: string; createdAt: string; updatedAt: string };
+
+/** A historical row: join keys, `event_timestamp` (ISO-8601 UTC) and one value (or null) per `view:feature`. */
+export type HistoricalRow = Record<string, unknown> & { event_timestamp: string };
+
+export interface HistoricalOptions {
+  /** Only rows created at or before this time count. */
+  asOfSystemTime?: string | number | Date;
+  /** `json` (default) resolves with the rows; `parquet` and `csv` with the file's bytes or, with `out`, write it. */
+  format?: HistoricalFormat;
+  /** Streams the Parquet or CSV answer to this path or stream instead of holding it in memory. */
+  out?: string | Writable;
+}
+
+/** A Parquet or CSV answer: its row count, and its bytes unless it was streamed to `out`. */
+export interface HistoricalFileResult {
+  rows: number;
+  bytes?: Uint8Array;
+}
+
+export type OnlineFeatureStatus = 'PRESENT' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE';
+
+/** The online answer in Feast's shape: one result per column (join keys first), values in entity order. */
+export interface OnlineFeaturesResult {
+  metadata: { feature_names: string[] };
+  results: { values: unknown[]; statuses: OnlineFeatureStatus[]; event_timestamps: string[] }[];
+}
+
+/** Events pushed: how many were new and how many were retries already stored. */
+export interface PushResult {
+  accepted: number;
+  duplicates: number;
+}
 
 const LIST_KEYS = {
   entities: 'entities',
@@ -72,29 +121,98 @@ export class MeridianClient {
     return this.request('GET', `/v1/${kind}/${encodeURIComponent(name)}`);
   }
 
+  /** Point-in-time feature rows of each entity row, in input order (see the options for Parquet and CSV). */
+  getHistoricalFeatures(
+    entities: EntityRowsInput,
+    features: FeaturesInput,
+    options?: HistoricalOptions & { format?: 'json' },
+  ): Promise<HistoricalRow[]>;
+  getHistoricalFeatures(
+    entities: EntityRowsInput,
+    features: FeaturesInput,
+    options: HistoricalOptions & { format: 'parquet' | 'csv' },
+  ): Promise<HistoricalFileResult>;
+  async getHistoricalFeatures(
+    entities: EntityRowsInput,
+    features: FeaturesInput,
+    options: HistoricalOptions = {},
+  ): Promise<HistoricalRow[] | HistoricalFileResult> {
+    const format = options.format ?? 'json';
+    if (!(format in MEDIA_TYPES)) {
+      throw invalidArgument(
+        'format',
+        `${JSON.stringify(format)} is not a format`,
+        'pass json, parquet or csv',
+      );
+    }
+    if (format === 'json' && options.out !== undefined) {
+      throw invalidArgument('out', 'needs format parquet or csv', 'drop out to get the rows, or pass format');
+    }
+    const { body, contentType } = await historicalBody(entities, features, options.asOfSystemTime);
+    const headers: Record<string, string> = { accept: MEDIA_TYPES[format] };
+    if (contentType) headers['content-type'] = contentType;
+    const response = await this.send('POST', '/v1/features/historical', { body, headers });
+    if (format === 'json') return ((await readJson(response)) as { rows: HistoricalRow[] }).rows;
+    const rows = Number(response.headers.get('meridian-row-count') ?? Number.NaN);
+    if (options.out === undefined) return { rows, bytes: new Uint8Array(await response.arrayBuffer()) };
+    const target = typeof options.out === 'string' ? createWriteStream(options.out) : options.out;
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), target);
+    return { rows };
+  }
+
+  /** Latest feature values of the entities (`{ user_id: [1, 2] }`), with a status per value. */
+  getOnlineFeatures(
+    entities: Record<string, readonly unknown[]>,
+    features: FeaturesInput,
+  ): Promise<OnlineFeaturesResult> {
+    const selection = Array.isArray(features)
+      ? { features }
+      : { featureService: (features as { featureService: string }).featureService };
+    return this.request('POST', '/v1/features/online', { entities, ...selection });
+  }
+
+  /** Pushes events into a source; resolves once they are durable offline and applied online. */
+  push(source: string, events: readonly Record<string, unknown>[]): Promise<PushResult> {
+    if (typeof source !== 'string' || source === '') {
+      throw invalidArgument('source', 'must be the name of a source');
+    }
+    return this.request('POST', `/v1/sources/${encodeURIComponent(source)}/events`, { events });
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, path, {
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await readJson(response)) as T;
+  }
+
+  /** Sends the request; any answer but 2xx becomes the server's MeridianError. */
+  private async send(
+    method: string,
+    path: string,
+    init: { headers: Record<string, string>; body: string | FormData | undefined },
+  ): Promise<Response> {
     const url = `${this.url}${path}`;
     let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      response = await fetch(url, { method, ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
     } catch (err) {
       throw unreachable(this.url, err, this.#timeoutMs);
     }
+    if (response.ok) return response;
     const text = await response.text();
-    const parsed = parseJson(text);
-    if (response.ok) return parsed as T;
-    const error = parsed as { error?: string; code?: ErrorCode; details?: ErrorDetails } | undefined;
+    const error = parseJson(text) as { error?: string; code?: ErrorCode; details?: ErrorDetails } | undefined;
     throw new MeridianError(
       error?.code ?? 'INTERNAL',
       error?.error ?? `${method} ${url} answered ${response.status}: ${text.slice(0, 200)}`,
       error?.details ?? {},
     );
   }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  return parseJson(await response.text());
 }
 
 function parseJson(text: string): unknown {

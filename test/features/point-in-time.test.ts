@@ -282,6 +282,36 @@ describe('getHistoricalFeatures', () => {
     expect([before[0]![`pu_${s}:amount`], after[0]![`pu_${s}:amount`]]).toEqual([1.5, 2.5]);
   });
 
+  it('breaks a full tie (same event and creation time) in favour of the row appended last', async () => {
+    const tie = testCatalog('tie');
+    const row = (amount: number, created: number) => ({
+      user_id: 1,
+      amount,
+      count: 1n,
+      event_timestamp: at(5),
+      created_timestamp: at(created),
+    });
+    await ingest(tie, 'pu_tie', [row(1, 6), row(2, 7), row(3, 7)]);
+    await ingest(tie, 'pu_tie', [row(4, 6), row(5, 7), row(6, 5)]);
+    const answer = await getHistoricalFeatures(
+      store,
+      tie,
+      [{ user_id: 1, event_timestamp: at(9) }],
+      ['pu_tie:amount'],
+    );
+    expect(answer[0]!['pu_tie:amount']).toBe(5);
+    const asOf = await getHistoricalFeatures(
+      store,
+      tie,
+      [{ user_id: 1, event_timestamp: at(9) }],
+      ['pu_tie:amount'],
+      {
+        asOfSystemTime: at(6),
+      },
+    );
+    expect(asOf[0]!['pu_tie:amount']).toBe(4);
+  });
+
   const features = [`pu_${s}:amount`, `pc_${s}:amount`];
   const ok = { user_id: 1, merchant_id: 'm', event_timestamp: T0 };
   const get = (entities: unknown[], refs: unknown = features, options = {}) =>

@@ -9,10 +9,20 @@ import type { OfflineStore } from '../../stores/offline/port.js';
 import { type Catalog, type ResolvedView, resolveFeatureRefs } from '../catalog.js';
 import { viewTable } from '../layout.js';
 import { makeTempDir, writeEntityCsv } from './entity-file.js';
-import { type KeyColumn, requireTimestamp, validateEntityRows } from './entity-rows.js';
-import { type FeatureColumn, pointInTimeSql, type ViewPlan } from './pit-sql.js';
+import { type EntityFile, entityFileSelect } from './entity-file-rows.js';
+import {
+  DEFAULT_MAX_ENTITY_ROWS,
+  type KeyColumn,
+  requireTimestamp,
+  validateEntityRows,
+} from './entity-rows.js';
+import { csvEntitySelect, type FeatureColumn, pointInTimeSql, type ViewPlan } from './pit-sql.js';
 
+export type { EntityFile } from './entity-file-rows.js';
 export { DEFAULT_MAX_ENTITY_ROWS } from './entity-rows.js';
+
+/** Entity rows inline (objects with the join keys and `event_timestamp`) or a CSV/Parquet file of them. */
+export type EntityInput = readonly unknown[] | EntityFile;
 
 /** Feature references (`view:feature`, `view:*`) or the name of a feature service. */
 export type FeatureSelection = readonly string[] | { featureService: string };
@@ -31,7 +41,7 @@ export type HistoricalRow = Record<string, unknown>;
 export async function getHistoricalFeatures(
   offline: OfflineStore,
   catalog: Catalog,
-  entityRows: readonly unknown[],
+  entityRows: EntityInput,
   features: FeatureSelection,
   options: HistoricalOptions = {},
 ): Promise<HistoricalRow[]> {
@@ -44,15 +54,39 @@ export async function getHistoricalFeatures(
 export async function writeHistoricalParquet(
   offline: OfflineStore,
   catalog: Catalog,
-  entityRows: readonly unknown[],
+  entityRows: EntityInput,
   features: FeatureSelection,
   path: string,
   options: HistoricalOptions = {},
 ): Promise<{ rows: number }> {
+  return writeHistoricalFile(offline, catalog, entityRows, features, { path, format: 'parquet' }, options);
+}
+
+/** A file the historical rows are written to by DuckDB. */
+export interface HistoricalFile {
+  path: string;
+  /** Parquet, or CSV with a header row and timestamps as ISO-8601 UTC like the JSON answer. */
+  format: 'parquet' | 'csv';
+}
+
+const COPY_OPTIONS: Record<HistoricalFile['format'], string> = {
+  parquet: 'FORMAT parquet',
+  csv: "FORMAT csv, HEADER true, timestampformat '%Y-%m-%dT%H:%M:%S.%gZ'",
+};
+
+/** Writes the same rows as `getHistoricalFeatures` to a Parquet or CSV file; resolves with the row count. */
+export async function writeHistoricalFile(
+  offline: OfflineStore,
+  catalog: Catalog,
+  entityRows: EntityInput,
+  features: FeatureSelection,
+  file: HistoricalFile,
+  options: HistoricalOptions = {},
+): Promise<{ rows: number }> {
   return runPointInTime(offline, catalog, entityRows, features, options, async (sql, params) => {
-    const target = `'${path.replaceAll("'", "''")}'`;
+    const target = `'${file.path.replaceAll("'", "''")}'`;
     const [result] = await offline.query<{ Count: bigint }>(
-      `COPY (${sql}) TO ${target} (FORMAT parquet)`,
+      `COPY (${sql}) TO ${target} (${COPY_OPTIONS[file.format]})`,
       params,
     );
     return { rows: Number(result?.Count ?? 0) };
@@ -62,7 +96,7 @@ export async function writeHistoricalParquet(
 async function runPointInTime<T>(
   offline: OfflineStore,
   catalog: Catalog,
-  entityRows: readonly unknown[],
+  entityRows: EntityInput,
   features: FeatureSelection,
   options: HistoricalOptions,
   run: (sql: string, params: unknown[]) => Promise<T>,
@@ -70,20 +104,41 @@ async function runPointInTime<T>(
   const columns = resolveSelection(catalog, features);
   const views = viewsOf(catalog, columns);
   const keys = keyColumns(views);
-  const rows = validateEntityRows(entityRows, keys, maxRows(options.maxEntityRows));
+  const limit = maxRows(options.maxEntityRows) ?? DEFAULT_MAX_ENTITY_ROWS;
   const asOf =
     options.asOfSystemTime === undefined
       ? undefined
       : new Date(requireTimestamp('asOfSystemTime', options.asOfSystemTime));
+  const params = asOf ? [asOf] : [];
+  if (isEntityFile(entityRows)) {
+    const entities = await entityFileSelect(offline, entityRows, keys, limit);
+    const plans = await planViews(offline, views, columns);
+    return run(pointInTimeSql(entities, keys, plans, columns, asOf !== undefined), params);
+  }
+  const rows = validateEntityRows(entityRows, keys, limit);
   const plans = await planViews(offline, views, columns);
   const dir = await makeTempDir();
   try {
     const csv = join(dir.path, 'entities.csv');
-    await writeEntityCsv(csv, keys, rows);
-    return await run(pointInTimeSql(csv, keys, plans, columns, asOf !== undefined), asOf ? [asOf] : []);
+    const { baseMs } = await writeEntityCsv(csv, keys, rows);
+    const entities = csvEntitySelect(csv, keys, baseMs, rows.length);
+    return await run(pointInTimeSql(entities, keys, plans, columns, asOf !== undefined), params);
   } finally {
     await dir.remove();
   }
+}
+
+/** A file reference; anything but an object is left for `validateEntityRows` to name. */
+function isEntityFile(input: EntityInput): input is EntityFile {
+  if (Array.isArray(input) || typeof input !== 'object' || input === null) return false;
+  const file = input as Partial<EntityFile> | null;
+  if (typeof file?.path !== 'string' || (file.format !== 'csv' && file.format !== 'parquet')) {
+    throw invalidArgument(
+      'entities',
+      'must be an array of entity rows or { path, format: "csv" | "parquet" }',
+    );
+  }
+  return true;
 }
 
 /** The requested feature columns, in request order, each once. */
