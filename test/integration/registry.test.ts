@@ -205,7 +205,11 @@ describe('POST /v1/apply', () => {
   it('applies the example project cleanly, and the catalog resolves its feature service', async () => {
     const { status, body } = await post(exampleDefinitions);
     expect(status, JSON.stringify(body)).toBe(200);
-    expect(registry.viewsOfSource('activity').map((v) => v.name)).toEqual(['user_activity', 'user_spend']);
+    expect(registry.viewsOfSource('activity').map((v) => v.name)).toEqual([
+      'user_activity',
+      'user_spend',
+      'user_spend_band',
+    ]);
     const service = registry.service('churn_model')!;
     expect(resolveFeatureRefs(registry, service.features).map((r) => r.ref)).toEqual(service.features);
     expect(registry.view('user_activity')?.ttlMs).toBe(30 * 24 * 3600 * 1000);
@@ -227,7 +231,11 @@ describe('MeridianClient', () => {
     expect(dry).toMatchObject({ applied: false, plan: { featureServices: { added: ['churn_model'] } } });
     expect(await client.list('entities')).toEqual([]);
     await client.apply(exampleDefinitions);
-    expect((await client.list('feature-views')).map((v) => v.name)).toEqual(['user_activity', 'user_spend']);
+    expect((await client.list('feature-views')).map((v) => v.name)).toEqual([
+      'user_activity',
+      'user_spend',
+      'user_spend_band',
+    ]);
     expect((await client.describe('sources', 'activity')).timestampField).toBe('ts');
   });
 
@@ -337,7 +345,7 @@ describe('meridian apply', () => {
     const dry = await cli(['apply', 'examples/churn', '--dry-run', '--url', url()]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/\+ add\s+feature view\s+user_spend\s+transform version \d+/);
-    expect(dry.stdout).toContain('Dry run: 5 to add, 0 to change, 0 to remove; nothing was written');
+    expect(dry.stdout).toContain('Dry run: 6 to add, 0 to change, 0 to remove; nothing was written');
     expect(registry.views()).toEqual([]);
 
     const applied = await cli(['apply', 'examples/churn/features.ts', '--url', url()]);
