@@ -7,6 +7,7 @@ import { registerApplyCommands } from './apply.js';
 import { registerDemoCommand } from './demo.js';
 import { registerHistoricalCommand } from './historical.js';
 import { registerIngestCommands } from './ingest.js';
+import { registerModelCommands } from './models.js';
 import { up } from './up.js';
 
 interface GlobalFlags {
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerIngestCommands(program);
   registerHistoricalCommand(program);
+  registerModelCommands(program);
   return program;
 }
 
