@@ -122,6 +122,14 @@ export function stateStoreConformance(name: string, setup: () => Promise<StateSt
       expect(await tables(store)).not.toContain('runs');
     });
 
+    it("applies one service's migrations after another service's higher block of versions", async () => {
+      const serving: Migration = { version: 200, name: 'serving', sql: 'CREATE TABLE served (id text)' };
+      const features: Migration = { version: 100, name: 'features', sql: 'CREATE TABLE feats (id text)' };
+      await store.migrate([serving]);
+      expect((await store.migrate([features])).applied).toEqual([100]);
+      expect(await tables(store)).toEqual(expect.arrayContaining(['served', 'feats']));
+    });
+
     it('rejects migration lists whose versions are not strictly increasing positive integers', async () => {
       const cases: unknown[] = [
         [M2, M1],

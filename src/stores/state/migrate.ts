@@ -83,6 +83,13 @@ function changedError(m: Migration): MeridianError {
   );
 }
 
+/**
+ * Each service numbers its migrations in its own block of 100 (the foundation 1-99, the feature store
+ * 100-199, serving 200-299, ...), and services start in any order on a shared database, so order is
+ * enforced only within a block.
+ */
+const blockOf = (version: number): number => Math.floor(version / 100);
+
 function outOfOrderError(m: Migration, latest: number): MeridianError {
   return new MeridianError(
     'FAILED_PRECONDITION',
@@ -124,7 +131,7 @@ export async function applyMigrations(
         if (existing !== checksum) throw changedError(m);
         return false;
       }
-      const latest = Math.max(0, ...now.keys());
+      const latest = Math.max(0, ...[...now.keys()].filter((v) => blockOf(v) === blockOf(m.version)));
       if (latest > m.version) throw outOfOrderError(m, latest);
       await tx.exec(m.sql);
       await tx.query('INSERT INTO meridian_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
