@@ -2,11 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { bindGrpc, createGrpcServer, type GrpcSurface, shutdownGrpc } from './api/grpc.js';
 import { registerFeatureStoreGrpc } from './api/grpc-features.js';
 import { createHttpServer } from './api/http.js';
+import { registerOipGrpc } from './api/oip-grpc.js';
+import { registerOipRoutes } from './api/oip-rest.js';
 import { registerFeatureRoutes } from './api/routes/features.js';
+import { registerModelRoutes } from './api/routes/models.js';
 import type { Config } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetricsRegistry, type Registry } from './core/metrics.js';
 import { type FeatureStore, startFeatureStore } from './features/service.js';
+import { type ModelServing, startModelServing } from './serving/service.js';
 import type { Stores } from './stores/index.js';
 import { closeStores, openStores } from './stores/open.js';
 
@@ -32,6 +36,7 @@ export class Platform {
     /** Shared with the servers: false once shutdown begins, so readiness turns 503. */
     private readonly gate: { accepting: boolean },
     private readonly features: FeatureStore | undefined,
+    private readonly serving: ModelServing | undefined,
     /** Where the servers listen, with the ports actually bound. */
     readonly httpUrl: string,
     readonly grpcUrl: string,
@@ -47,6 +52,7 @@ export class Platform {
     let http: FastifyInstance | undefined;
     let grpc: GrpcSurface | undefined;
     let features: FeatureStore | undefined;
+    let serving: ModelServing | undefined;
     try {
       http = createHttpServer({ logger, metrics, stores, isAccepting });
       grpc = createGrpcServer({ logger, stores, isAccepting });
@@ -57,6 +63,12 @@ export class Platform {
         });
         registerFeatureRoutes(http, features, stores);
         registerFeatureGrpc(grpc.server, features, stores, logger);
+      }
+      if (config.target === 'all' || config.target === 'serving') {
+        serving = await startModelServing(stores, logger);
+        registerModelRoutes(http, { registry: serving.registry });
+        registerOipRoutes(http, { resolver: serving.resolver });
+        registerOipGrpc(grpc.server, { resolver: serving.resolver });
       }
       await http.listen({ host: config.http.host, port: config.http.port });
       const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);
@@ -71,12 +83,14 @@ export class Platform {
         grpc,
         gate,
         features,
+        serving,
         `http://${shown}:${httpPort}`,
         `grpc://${displayHost(config.grpc.host)}:${grpcPort}`,
       );
     } catch (err) {
       await http?.close().catch(() => undefined);
       grpc?.server.forceShutdown();
+      await serving?.close().catch(() => undefined);
       await features?.close().catch(() => undefined);
       await closeStores(stores, logger);
       throw err;
@@ -96,6 +110,7 @@ export class Platform {
     this.grpc.endStreams();
     try {
       await Promise.all([this.closeHttp(timeout), shutdownGrpc(this.grpc.server, timeout)]);
+      await this.serving?.close();
       await this.features?.close();
     } finally {
       await closeStores(this.stores, this.logger);

@@ -24,7 +24,7 @@ export interface ModelSignature {
   classCount?: number;
   /** Classifiers: the label of each class index, when the model records them (else 0..C-1). */
   classLabels?: (number | string)[];
-  /** FP64 when the library computes in double (XGBoost JSON / LightGBM here), FP32 for float32 engines (ONNX). */
+  /** FP64 when the library computes in double (LightGBM), FP32 where it computes in float32 (XGBoost, ONNX tree ensembles). */
   outputDatatype: 'FP32' | 'FP64';
 }
 
