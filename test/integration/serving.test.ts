@@ -1,23 +1,12 @@
-import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { readFileSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTO_DIR } from '../../src/api/grpc.js';
 import { loadConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { Platform } from '../../src/platform.js';
 import { type FixtureModel, fixtureModels, readNumericCsv } from '../clients/oip-fixtures.js';
+import { pythonClientAvailable, runPythonClient } from '../clients/python-client.js';
 import { tempStoreDir } from '../helpers/servers.js';
-
-const PYTHON = '/usr/bin/python3';
-const CLIENT = resolve(import.meta.dirname, '..', 'clients', 'oip_client.py');
-
-interface Check {
-  check: string;
-  ok: boolean;
-  detail: string;
-}
 
 /** Pushes a model file over REST the way `meridian models push` does. */
 async function push(url: string, model: FixtureModel): Promise<{ version: number; sha256: string }> {
@@ -65,7 +54,7 @@ async function untilReady(url: string, name: string): Promise<void> {
   }
 }
 
-describe('model serving on a running platform', { timeout: 240_000 }, () => {
+describe.runIf(pythonClientAvailable())('model serving on a running platform', { timeout: 240_000 }, () => {
   const fixtures = fixtureModels();
   let platform: Platform;
   let dir: string;
@@ -98,26 +87,8 @@ describe('model serving on a running platform', { timeout: 240_000 }, () => {
 
   it('answers a Python OIP v2 client with every pushed model, over REST and gRPC, as the libraries predict', async () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(10);
-    const spec = join(dir, 'fixtures.json');
-    writeFileSync(
-      spec,
-      JSON.stringify(
-        fixtures.map((f) => ({
-          name: f.name,
-          inputs_csv: f.inputsCsv,
-          predictions_csv: f.predictionsCsv,
-          rtol: f.rtol,
-          atol: f.atol,
-        })),
-      ),
-    );
     const grpcAddress = platform.grpcUrl.replace('grpc://', '');
-    const args = [CLIENT, '--rest', platform.httpUrl, '--grpc', grpcAddress, '--proto-root', PROTO_DIR];
-    const { stdout } = await promisify(execFile)(PYTHON, [...args, '--fixtures', spec], {
-      timeout: 180_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const checks = (JSON.parse(stdout) as { checks: Check[] }).checks;
+    const checks = await runPythonClient(platform.httpUrl, grpcAddress, fixtures);
     expect(checks.length).toBeGreaterThan(fixtures.length * 4);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
   });
