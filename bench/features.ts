@@ -1,19 +1,7 @@
-/**
- * Feature store benchmark, loopback only, one table:
- * (a) online retrieval over HTTP (1 and 100 entities x 10 features) on the embedded LMDB store and on
- *     Redis, each next to a bare Fastify route answering the same bytes (the ceiling), measured with
- *     wrk at 50 connections in the same run, the two alternating in short rounds;
- * (b) push ingestion over HTTP, embedded (DuckDB + LMDB): N events of 10 fields sent by several
- *     concurrent clients (a worker thread), timed from the first push to the last acknowledgement,
- *     which the server gives only once the events are durable offline and applied online.
- * Run with `npm run bench:features`; BENCH_EVENTS (or `--events N`) sets N, BENCH_SECONDS the wrk
- * run length; `--only ingest` (or `--only online`) runs one part alone.
- */
-import { execFile, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createHttpServer } from '../src/api/http.js';
@@ -28,6 +16,7 @@ import { createOfflineStore } from '../src/stores/offline/index.js';
 import { createOnlineStore } from '../src/stores/online/index.js';
 import type { OnlineStore } from '../src/stores/online/port.js';
 import { startRedis, tempStoreDir } from '../test/helpers/servers.js';
+import { ensureWrk, type WrkResult, wrkPost } from './lib/wrk.js';
 
 const ARGS = parseArgs({
   options: { only: { type: 'string' }, events: { type: 'string' } },
@@ -107,16 +96,6 @@ interface Row {
   note: string;
 }
 
-function ensureWrk(): void {
-  if (spawnSync('wrk', ['-v']).error === undefined) return;
-  console.error('bench: wrk is missing; installing the Debian package (apt-get install -y wrk)...');
-  const installed = spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'inherit' });
-  if (installed.status !== 0 || spawnSync('wrk', ['-v']).error !== undefined) {
-    console.error('bench: could not install wrk; run `apt-get install -y wrk` as root and try again');
-    process.exit(1);
-  }
-}
-
 /** Seeds every entity of the profile view with 10 float features. */
 async function seed(online: OnlineStore): Promise<void> {
   const rows = Array.from({ length: ENTITIES }, (_, i) => ({
@@ -170,47 +149,9 @@ async function ceilingApp(real: FastifyInstance, body: string): Promise<FastifyI
   return app;
 }
 
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-const toMs = (value: string, unit: string): number =>
-  Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
-
-/** Runs wrk POSTing `body` at 50 connections (asynchronously: the servers share this process); ms. */
-async function wrk(url: string, body: string, seconds = SECONDS): Promise<WrkResult> {
-  const dir = tempStoreDir('wrk');
-  const script = join(dir, 'post.lua');
-  writeFileSync(
-    script,
-    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`,
-  );
-  const { stdout: out } = await promisify(execFile)('wrk', [
-    '-t1',
-    `-c${CONNECTIONS}`,
-    `-d${seconds}s`,
-    '--latency',
-    '-s',
-    script,
-    `${url}/v1/features/online`,
-  ]);
-  rmSync(dir, { recursive: true, force: true });
-  const latency = (q: string) => {
-    const m = out.match(new RegExp(`\\s${q}%\\s+([\\d.]+)(us|ms|s)`));
-    return m ? toMs(m[1]!, m[2]!) : Number.NaN;
-  };
-  const non2xx = Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
-  const socket = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
-  const errors = non2xx + (socket ? socket.slice(1).reduce((s, x) => s + Number(x), 0) : 0);
-  return {
-    rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? Number.NaN),
-    p50: latency('50'),
-    p99: latency('99'),
-    errors,
-  };
+/** wrk at 50 connections against the online route (asynchronously: the servers share this process). */
+function wrk(url: string, body: string, seconds = SECONDS): Promise<WrkResult> {
+  return wrkPost(`${url}/v1/features/online`, body, CONNECTIONS, seconds);
 }
 
 /** The median of some numbers. */
