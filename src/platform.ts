@@ -5,11 +5,18 @@ import { createHttpServer } from './api/http.js';
 import { registerOipGrpc } from './api/oip-grpc.js';
 import { registerOipRoutes } from './api/oip-rest.js';
 import { registerFeatureRoutes } from './api/routes/features.js';
+import { registerModelStatsRoutes } from './api/routes/model-stats.js';
 import { registerModelRoutes } from './api/routes/models.js';
+import { registerPredictRoutes } from './api/routes/predict.js';
 import type { Config } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetricsRegistry, type Registry } from './core/metrics.js';
+import { FeatureRegistry } from './features/registry.js';
 import { type FeatureStore, startFeatureStore } from './features/service.js';
+import { type InferenceObserver, observeAll } from './serving/inference-observation.js';
+import { LatencyStats } from './serving/latency.js';
+import { PredictionLog } from './serving/prediction-log.js';
+import { PredictionSink } from './serving/prediction-sink.js';
 import { type ModelServing, startModelServing } from './serving/service.js';
 import type { Stores } from './stores/index.js';
 import { closeStores, openStores } from './stores/open.js';
@@ -40,6 +47,8 @@ export class Platform {
     /** Where the servers listen, with the ports actually bound. */
     readonly httpUrl: string,
     readonly grpcUrl: string,
+    /** The prediction log and its offline sink, closed after the servers and before the stores. */
+    private readonly telemetry: { close(): Promise<void> }[],
   ) {}
 
   /** Opens the target's stores and starts its servers; on failure closes whatever it opened. */
@@ -53,6 +62,8 @@ export class Platform {
     let grpc: GrpcSurface | undefined;
     let features: FeatureStore | undefined;
     let serving: ModelServing | undefined;
+    const telemetry: { close(): Promise<void> }[] = [];
+    let predictObserver: InferenceObserver | undefined;
     try {
       http = createHttpServer({ logger, metrics, stores, isAccepting });
       grpc = createGrpcServer({ logger, stores, isAccepting });
@@ -63,13 +74,22 @@ export class Platform {
         });
         registerFeatureRoutes(http, features, stores);
         registerFeatureGrpc(grpc.server, features, stores, logger);
+        if (stores.stream && stores.offline)
+          telemetry.push(await PredictionSink.start(stores.stream, stores.offline, logger));
       }
       if (config.target === 'all' || config.target === 'serving') {
         serving = await startModelServing(stores, logger);
         registerModelRoutes(http, { registry: serving.registry });
-        registerOipRoutes(http, { resolver: serving.resolver });
-        registerOipGrpc(grpc.server, { resolver: serving.resolver });
+        const latency = new LatencyStats(metrics);
+        const log = stores.stream ? await PredictionLog.start(stores.stream, metrics, logger) : undefined;
+        if (log) telemetry.push(log);
+        const observer = observeAll(latency, log);
+        registerModelStatsRoutes(http, { latency, registry: serving.registry });
+        registerOipRoutes(http, { resolver: serving.resolver, observer });
+        registerOipGrpc(grpc.server, { resolver: serving.resolver, observer });
+        predictObserver = observer;
       }
+      await registerPredict(http, { serving, features, stores, observer: predictObserver });
       await http.listen({ host: config.http.host, port: config.http.port });
       const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);
       const httpPort = (http.server.address() as { port: number }).port;
@@ -86,10 +106,12 @@ export class Platform {
         serving,
         `http://${shown}:${httpPort}`,
         `grpc://${displayHost(config.grpc.host)}:${grpcPort}`,
+        telemetry,
       );
     } catch (err) {
       await http?.close().catch(() => undefined);
       grpc?.server.forceShutdown();
+      await Promise.all(telemetry.map((t) => t.close().catch(() => undefined)));
       await serving?.close().catch(() => undefined);
       await features?.close().catch(() => undefined);
       await closeStores(stores, logger);
@@ -110,6 +132,7 @@ export class Platform {
     this.grpc.endStreams();
     try {
       await Promise.all([this.closeHttp(timeout), shutdownGrpc(this.grpc.server, timeout)]);
+      await Promise.all(this.telemetry.map((t) => t.close()));
       await this.serving?.close();
       await this.features?.close();
     } finally {
@@ -154,6 +177,30 @@ function registerFeatureGrpc(
     online: stores.online,
     logger: logger.child({ service: 'features' }),
   });
+}
+
+/**
+ * Hydrating prediction wherever the model server runs beside an online store: on `all` over the
+ * feature store's own registry; on `serving` over the shared one, reloaded as other processes apply.
+ */
+async function registerPredict(
+  http: FastifyInstance,
+  on: { serving?: ModelServing; features?: FeatureStore; stores: Stores; observer?: InferenceObserver },
+): Promise<void> {
+  const { serving, features, stores, observer } = on;
+  if (!serving || !stores.online || !stores.state) return;
+  const deps = {
+    resolver: serving.resolver,
+    registry: serving.registry,
+    online: stores.online,
+    ...(observer ? { observer } : {}),
+  };
+  if (features) {
+    registerPredictRoutes(http, { ...deps, catalog: features.registry });
+    return;
+  }
+  const catalog = await FeatureRegistry.open(stores.state);
+  registerPredictRoutes(http, { ...deps, catalog, refreshCatalog: () => catalog.refresh() });
 }
 
 /** 0.0.0.0 and :: are where we listen, not where a client connects. */

@@ -81,7 +81,8 @@ export function registerOipGrpc(server: grpc.Server, deps: OipDeps): void {
 
 async function modelInfer(deps: OipDeps, request: InferRequest): Promise<unknown> {
   const name = requireModelName(request.model_name, 'model_name');
-  const result = await infer(deps.resolver, name, parseVersion(request.model_version), () => ({
+  const result = await infer(deps, 'grpc', name, parseVersion(request.model_version), () => ({
+    ...(request.id ? { id: request.id } : {}),
     inputs: tensorsFromGrpc(request.inputs ?? [], request.raw_input_contents ?? []),
     outputs: (request.outputs ?? []).map((o) => o.name ?? ''),
   }));

@@ -4,8 +4,14 @@
  */
 import { createRequire } from 'node:module';
 import { invalidArgument } from '../core/errors.js';
+import { newUuid } from '../core/ids.js';
+import type {
+  InferenceObservation,
+  InferenceObserver,
+  InferenceProtocol,
+} from '../serving/inference-observation.js';
 import type { ModelResolver, ServedModel } from '../serving/resolver.js';
-import type { Prediction } from '../serving/runtimes/model.js';
+import type { InputBatch, Prediction } from '../serving/runtimes/model.js';
 import type { Tensor } from '../serving/tensors.js';
 import {
   inputBatchFromTensors,
@@ -18,6 +24,8 @@ import {
 
 export interface OipDeps {
   resolver: ModelResolver;
+  /** Told about every inference once its model resolved (latency stats, prediction log). */
+  observer?: InferenceObserver;
 }
 
 export const SERVER_NAME = 'meridian';
@@ -85,30 +93,82 @@ export interface InferResult {
 
 /** A request's decoded inputs and the outputs it asks for (empty: all). */
 export interface DecodedRequest {
+  /** The client's request id; one is made up when absent. */
+  id?: string;
   inputs: Tensor[];
   outputs: string[];
 }
 
 /**
  * Runs one inference: resolves the model first (so an unknown model is named before any tensor
- * problem), then decodes and checks the request, then predicts.
+ * problem), then decodes and checks the request, then predicts, telling `deps.observer` the outcome.
  */
 export async function infer<R extends DecodedRequest>(
-  resolver: ModelResolver,
+  deps: OipDeps,
+  protocol: InferenceProtocol,
   name: string,
   version: number | undefined,
   decode: () => R,
 ): Promise<InferResult & { request: R }> {
-  const served = await resolver.resolve(name, version);
-  const request = decode();
+  const time = Date.now();
+  const started = performance.now();
+  const served = await deps.resolver.resolve(name, version);
+  const seconds = () => (performance.now() - started) / 1000;
+  const base = { model: served.name, version: served.version, protocol, time };
+  let request: R | undefined;
+  let done: Computed;
+  try {
+    request = decode();
+    done = await compute(served, request);
+  } catch (err) {
+    tell(deps, { ...base, requestId: request?.id || newUuid(), requestSeconds: seconds(), ok: false });
+    throw err;
+  }
+  const signature = served.model.signature;
+  const featureNames = served.inputs ?? signature.featureNames;
+  tell(deps, {
+    ...base,
+    requestId: request.id || newUuid(),
+    requestSeconds: seconds(),
+    computeSeconds: done.computeSeconds,
+    ok: true,
+    batch: done.batch,
+    prediction: done.prediction,
+    ...(featureNames ? { featureNames } : {}),
+    ...(signature.classLabels ? { classLabels: signature.classLabels } : {}),
+  });
+  return { served, request, outputs: done.outputs };
+}
+
+interface Computed {
+  batch: InputBatch;
+  prediction: Prediction;
+  outputs: Tensor[];
+  computeSeconds: number;
+}
+
+/** Checks the requested outputs and inputs against the signature, then predicts. */
+async function compute(served: ServedModel, request: DecodedRequest): Promise<Computed> {
   const signature = served.model.signature;
   const known = outputNames(signature);
   const unknown = request.outputs.find((output) => !known.includes(output));
   if (unknown)
     throw invalidArgument('outputs', `unknown output "${unknown}"`, `this model answers ${known.join(', ')}`);
   const batch = inputBatchFromTensors(signature, request.inputs);
+  const computeStarted = performance.now();
   const prediction = batch.rows === 0 ? emptyPrediction() : await served.model.predict(batch);
-  return { served, request, outputs: outputTensors(signature, prediction, batch.rows, request.outputs) };
+  const computeSeconds = (performance.now() - computeStarted) / 1000;
+  const outputs = outputTensors(signature, prediction, batch.rows, request.outputs);
+  return { batch, prediction, outputs, computeSeconds };
+}
+
+/** Reports to the observer; its failure must never fail or change the request's answer. */
+function tell(deps: OipDeps, observation: InferenceObservation): void {
+  try {
+    deps.observer?.observe(observation);
+  } catch {
+    // The request already has its answer; telemetry is best effort.
+  }
 }
 
 function emptyPrediction(): Prediction {

@@ -73,7 +73,7 @@ function registerModels(scope: FastifyInstance, deps: OipDeps): void {
     const { model, version } = request.params;
     const header = request.headers[HEADER_LENGTH];
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const result = await infer(deps.resolver, model, parseVersion(version), () =>
+    const result = await infer(deps, 'rest', model, parseVersion(version), () =>
       parseRestInferRequest(body, Array.isArray(header) ? header[0] : header),
     );
     const { id, binaryOutput } = result.request;

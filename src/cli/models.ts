@@ -17,6 +17,7 @@ interface PushFlags {
   format: string;
   features?: string;
   inputs?: string;
+  missing?: Record<string, unknown>;
   metrics?: string;
   url: string;
 }
@@ -36,6 +37,11 @@ export function registerModelCommands(program: Command): void {
     )
     .option('--features <feature-service>', 'the feature service it consumes')
     .option('--inputs <names>', 'feature names in input column order, comma-separated')
+    .option(
+      '--missing <json>',
+      'what hydrated predictions do with a missing feature: {"default": "error"|"nan", "values": {"amount": 0}}',
+      parseJsonObject,
+    )
     .option('--metrics <json>', 'training metrics as a JSON object', parseJsonObject)
     .option('--url <url>', 'the server (env MERIDIAN_URL)', DEFAULT_URL)
     .action(async (name: string, file: string, flags: PushFlags) => {
@@ -98,6 +104,7 @@ async function push(name: string, file: string, flags: PushFlags) {
   form.append('format', flags.format);
   if (flags.features) form.append('featureService', flags.features);
   if (flags.inputs) form.append('inputs', flags.inputs);
+  if (flags.missing) form.append('missing', JSON.stringify(flags.missing));
   if (flags.metrics) form.append('metrics', JSON.stringify(flags.metrics));
   form.append('createdBy', userInfo().username);
   form.append('file', await openAsBlob(path), basename(path));

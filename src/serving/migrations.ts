@@ -36,4 +36,9 @@ export const MODEL_REGISTRY_MIGRATIONS: readonly Migration[] = [
       );
       CREATE UNIQUE INDEX model_versions_one_production ON model_versions (name) WHERE stage = 'production';`,
   },
+  {
+    version: 201,
+    name: 'model missing-value policy',
+    sql: 'ALTER TABLE model_versions ADD COLUMN missing_policy json;',
+  },
 ];

@@ -23,6 +23,8 @@ export interface ModelVersion {
   /** Feature names in input column order. */
   inputs?: string[];
   featureService?: string;
+  /** What a hydrated prediction does with a missing feature value; absent = error. */
+  missingPolicy?: MissingPolicy;
   metrics?: Record<string, unknown>;
   /** A reference to the training baseline (e.g. an artifact path), for drift monitoring. */
   baseline?: string;
@@ -40,6 +42,17 @@ export interface ModelSummary {
   productionVersion?: number;
 }
 
+/**
+ * How a hydrated prediction fills a feature the online store does not have (NOT_FOUND or
+ * OUTSIDE_MAX_AGE): `values` gives a default per input name; any other input follows `default`,
+ * `error` (refuse the request, naming entity and feature) or `nan` (pass NaN, which tree models
+ * route as missing). Never a silent zero.
+ */
+export interface MissingPolicy {
+  default: 'error' | 'nan';
+  values?: Record<string, number>;
+}
+
 export interface ModelDescription extends ModelSummary {
   versions: ModelVersion[];
 }
@@ -51,6 +64,7 @@ export interface PushInput {
   bytes: Uint8Array;
   inputs?: readonly string[];
   featureService?: string;
+  missingPolicy?: MissingPolicy;
   metrics?: Record<string, unknown>;
   baseline?: string;
   createdBy?: string;
@@ -62,6 +76,7 @@ export interface CheckedPush {
   bytes: Uint8Array;
   inputs?: string[];
   featureService?: string;
+  missingPolicy?: MissingPolicy;
   metrics?: Record<string, unknown>;
   baseline?: string;
   createdBy: string;
@@ -114,6 +129,7 @@ export function checkPush(input: PushInput): CheckedPush {
   if (input.featureService !== undefined) {
     checked.featureService = checkName(input.featureService, 'featureService');
   }
+  if (input.missingPolicy !== undefined) checked.missingPolicy = checkMissingPolicy(input.missingPolicy);
   if (input.metrics !== undefined) checked.metrics = checkMetrics(input.metrics);
   if (input.baseline !== undefined) checked.baseline = checkText(input.baseline, 'baseline');
   return checked;
@@ -127,6 +143,37 @@ export function checkInputsFit(inputs: string[] | undefined, signature: ModelSig
     `names ${inputs.length} features but the model takes ${signature.featureCount} input columns`,
     'name every input column, in the order the model was trained on',
   );
+}
+
+const POLICY_HINT = 'send {"default": "error"|"nan", "values": {"amount": 0}}';
+
+/** Returns a valid missing-value policy; INVALID_ARGUMENT naming `missing` otherwise. */
+export function checkMissingPolicy(value: unknown): MissingPolicy {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidArgument('missing', 'must be a JSON object', POLICY_HINT);
+  }
+  const { default: fallback = 'error', values, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw invalidArgument(`missing.${extra}`, 'is not a policy field', POLICY_HINT);
+  if (fallback !== 'error' && fallback !== 'nan') {
+    throw invalidArgument('missing.default', `${JSON.stringify(fallback)} is not a policy`, POLICY_HINT);
+  }
+  const policy: MissingPolicy = { default: fallback };
+  if (values === undefined) return policy;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw invalidArgument('missing.values', 'must be an object of input name -> number', POLICY_HINT);
+  }
+  for (const [name, v] of Object.entries(values)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw invalidArgument(
+        `missing.values.${name}`,
+        'must be a finite number',
+        'use "default": "nan" for NaN',
+      );
+    }
+  }
+  policy.values = { ...(values as Record<string, number>) };
+  return policy;
 }
 
 function checkBytes(bytes: unknown): Uint8Array {
@@ -179,6 +226,7 @@ export interface VersionRow {
   signature: unknown;
   inputs: unknown;
   feature_service: string | null;
+  missing_policy: unknown;
   metrics: unknown;
   baseline: string | null;
   stage: ModelStage;
@@ -205,6 +253,8 @@ export function versionFromRow(r: VersionRow): ModelVersion {
   const inputs = fromJson(r.inputs);
   if (Array.isArray(inputs)) v.inputs = inputs as string[];
   if (r.feature_service !== null) v.featureService = r.feature_service;
+  const missing = fromJson(r.missing_policy);
+  if (missing !== null && missing !== undefined) v.missingPolicy = missing as MissingPolicy;
   const metrics = fromJson(r.metrics);
   if (metrics !== null && metrics !== undefined) v.metrics = metrics as Record<string, unknown>;
   if (r.baseline !== null) v.baseline = r.baseline;

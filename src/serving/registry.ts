@@ -36,7 +36,7 @@ export interface StageChange {
 
 const EXTENSIONS: Record<ModelFormat, string> = { onnx: 'onnx', xgboost: 'json', lightgbm: 'txt' };
 const VERSION_COLUMNS = `name, version, format, artifact_path, sha256, size, signature, inputs,
-  feature_service, metrics, baseline, stage, created_by, created_at, stage_changed_at`;
+  feature_service, missing_policy, metrics, baseline, stage, created_by, created_at, stage_changed_at`;
 
 interface SummaryRow {
   name: string;
@@ -249,8 +249,8 @@ async function insertVersion(
 ): Promise<ModelVersion> {
   const { rows } = await tx.query<VersionRow>(
     `INSERT INTO model_versions (name, version, format, artifact_path, sha256, size, signature, inputs,
-       feature_service, metrics, baseline, stage, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8::json, $9, $10::json, $11, 'staging', $12)
+       feature_service, metrics, baseline, stage, created_by, missing_policy)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8::json, $9, $10::json, $11, 'staging', $12, $13::json)
      RETURNING ${VERSION_COLUMNS}`,
     [
       push.name,
@@ -265,6 +265,7 @@ async function insertVersion(
       push.metrics ? JSON.stringify(push.metrics) : null,
       push.baseline ?? null,
       push.createdBy,
+      push.missingPolicy ? JSON.stringify(push.missingPolicy) : null,
     ],
   );
   return versionFromRow(rows[0]!);

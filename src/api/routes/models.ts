@@ -1,6 +1,7 @@
 /**
  * The model registry over REST. `POST /v1/models/{name}/versions` (multipart: `file`, `format`,
- * optional `featureService`, `inputs` comma-separated, `metrics` JSON, `baseline`, `createdBy`)
+ * optional `featureService`, `inputs` comma-separated, `missing` JSON (the missing-value policy of
+ * hydrated predictions, `{"default": "error"|"nan", "values": {...}}`), `metrics` JSON, `baseline`, `createdBy`)
  * answers `{name, version, stage, sha256}` with 201; the upload is streamed to a temp file under a
  * size limit before it is loaded. `POST /v1/models/{name}/versions/{version}/stage` with `{stage}`,
  * `GET /v1/models`, `GET /v1/models/{name}` and `GET /v1/models/{name}/versions/{version}`.
@@ -12,7 +13,14 @@ import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidArgument, isMeridianError } from '../../core/errors.js';
-import { checkName, checkStage, checkVersion, type PushInput } from '../../serving/model-version.js';
+import {
+  checkMissingPolicy,
+  checkName,
+  checkStage,
+  checkVersion,
+  type MissingPolicy,
+  type PushInput,
+} from '../../serving/model-version.js';
 import type { ModelRegistry } from '../../serving/registry.js';
 import { tooLarge, withUploadDir } from './files.js';
 
@@ -27,7 +35,15 @@ export interface ModelRouteDeps {
 /** The largest model file accepted when none is configured. */
 export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 ** 2;
 
-const TEXT_FIELDS = ['format', 'featureService', 'inputs', 'metrics', 'baseline', 'createdBy'] as const;
+const TEXT_FIELDS = [
+  'format',
+  'featureService',
+  'inputs',
+  'missing',
+  'metrics',
+  'baseline',
+  'createdBy',
+] as const;
 
 interface Upload {
   path?: string;
@@ -122,6 +138,7 @@ async function pushInput(name: string, upload: Upload): Promise<PushInput> {
   const input: PushInput = { name, format: fields.format, bytes: await readFile(upload.path) };
   if (fields.inputs !== undefined) input.inputs = fields.inputs.split(',').map((s) => s.trim());
   if (fields.featureService !== undefined) input.featureService = fields.featureService;
+  if (fields.missing !== undefined) input.missingPolicy = parseMissing(fields.missing);
   if (fields.metrics !== undefined) input.metrics = parseMetrics(fields.metrics);
   if (fields.baseline !== undefined) input.baseline = fields.baseline;
   if (fields.createdBy !== undefined) input.createdBy = fields.createdBy;
@@ -134,4 +151,18 @@ function parseMetrics(text: string): Record<string, unknown> {
   } catch {
     throw invalidArgument('metrics', 'is not valid JSON', 'send a JSON object, e.g. {"auc": 0.91}');
   }
+}
+
+function parseMissing(text: string): MissingPolicy {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalidArgument(
+      'missing',
+      'is not valid JSON',
+      'send e.g. {"default": "nan", "values": {"amount": 0}}',
+    );
+  }
+  return checkMissingPolicy(parsed);
 }

@@ -1,0 +1,136 @@
+/**
+ * The prediction log's producer: every predicted row becomes an event on the `predictions` topic.
+ * Requests only append to a bounded in-memory buffer; a background timer publishes it in batches, so
+ * the request path never waits on the stream. When the buffer is full the row is dropped and counted,
+ * never queued without bound: the log is telemetry and must not take the server's memory down.
+ */
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../core/logger.js';
+import type { EventStream, OutgoingMessage } from '../stores/stream/port.js';
+import type { InferenceObservation, InferenceObserver } from './inference-observation.js';
+import { PREDICTIONS_TOPIC, predictionEvent } from './prediction-log-event.js';
+
+export interface PredictionLogOptions {
+  /** Rows buffered at most; default 10 000. */
+  capacity?: number;
+  /** Rows per publish; default 500. */
+  batchSize?: number;
+  /** How often the buffer is published; default 100 ms. */
+  flushIntervalMs?: number;
+  /** At most one drop warning per this long; default 10 s. */
+  warnIntervalMs?: number;
+}
+
+interface Pending {
+  observation: InferenceObservation;
+  row: number;
+}
+
+const DROPPED = 'meridian_prediction_log_dropped_total';
+
+/** Buffers prediction events and publishes them in the background. */
+export class PredictionLog implements InferenceObserver {
+  private buffer: Pending[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> | undefined;
+  private readonly dropped: Counter<'reason'>;
+  private droppedSinceWarning = 0;
+  private lastWarning = 0;
+  private readonly capacity: number;
+  private readonly batchSize: number;
+  private readonly warnIntervalMs: number;
+
+  private constructor(
+    private readonly stream: EventStream,
+    registry: Registry,
+    private readonly logger: Logger,
+    options: PredictionLogOptions,
+  ) {
+    this.capacity = options.capacity ?? 10_000;
+    this.batchSize = options.batchSize ?? 500;
+    this.warnIntervalMs = options.warnIntervalMs ?? 10_000;
+    this.dropped =
+      (registry.getSingleMetric(DROPPED) as Counter<'reason'> | undefined) ??
+      new Counter({
+        name: DROPPED,
+        help: 'Prediction log events dropped, by reason (buffer_full, publish_failed)',
+        labelNames: ['reason'] as const,
+        registers: [registry],
+      });
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 100);
+    this.timer.unref();
+  }
+
+  /** Creates the `predictions` topic when missing and starts the background publisher. */
+  static async start(
+    stream: EventStream,
+    registry: Registry,
+    logger: Logger,
+    options: PredictionLogOptions = {},
+  ): Promise<PredictionLog> {
+    await stream.ensureTopic(PREDICTIONS_TOPIC);
+    return new PredictionLog(stream, registry, logger.child({ service: 'prediction-log' }), options);
+  }
+
+  /** Buffers one event per predicted row; drops (and counts) the rows that do not fit. */
+  observe(observation: InferenceObservation): void {
+    if (!observation.ok || !observation.batch) return;
+    const rows = observation.batch.rows;
+    const fits = Math.max(0, Math.min(rows, this.capacity - this.buffer.length));
+    for (let row = 0; row < fits; row++) this.buffer.push({ observation, row });
+    if (fits < rows) this.drop('buffer_full', rows - fits);
+  }
+
+  /** Rows waiting to be published. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  /** Publishes everything buffered now; one publish runs at a time. */
+  flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  /** Stops the timer and publishes what is buffered. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.batchSize);
+      try {
+        await this.stream.publish(PREDICTIONS_TOPIC, batch.map(toMessage));
+      } catch (err) {
+        this.drop('publish_failed', batch.length, err);
+        return;
+      }
+    }
+  }
+
+  private drop(reason: string, count: number, err?: unknown): void {
+    this.dropped.inc({ reason }, count);
+    this.droppedSinceWarning += count;
+    const now = Date.now();
+    if (now - this.lastWarning < this.warnIntervalMs) return;
+    this.logger.warn(
+      { reason, dropped: this.droppedSinceWarning, capacity: this.capacity, err },
+      'prediction log events dropped; the event stream is slow or down, or raise the buffer capacity',
+    );
+    this.lastWarning = now;
+    this.droppedSinceWarning = 0;
+  }
+}
+
+function toMessage({ observation, row }: Pending): OutgoingMessage {
+  const event = predictionEvent(observation, row);
+  // No dedup id: clients choose request ids and may reuse them; each row is published once.
+  return {
+    key: event.model,
+    data: Buffer.from(JSON.stringify(event)),
+  };
+}
