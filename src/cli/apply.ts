@@ -17,6 +17,7 @@ import { tsImport } from 'tsx/esm/api';
 import { MeridianError } from '../core/errors.js';
 import type { Plan, RegistryKind } from '../features/plan.js';
 import { type DefinitionsInput, MeridianClient } from '../sdk/client.js';
+import { table } from './table.js';
 
 const DEFAULT_URL = process.env.MERIDIAN_URL ?? 'http://127.0.0.1:8700';
 const PAYLOAD_KEYS = ['entities', 'sources', 'featureViews', 'featureServices'] as const;
@@ -213,17 +214,4 @@ function summary(object: Record<string, unknown>): string {
   const features = Object.keys(object.features as object).length;
   const ttl = object.ttl ? `, ttl ${String(object.ttl)}` : '';
   return `${input}, ${features} features, transform v${String(object.transformVersion)}${ttl}`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map(
-      (r) =>
-        `${r
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd()}\n`,
-    )
-    .join('');
 }

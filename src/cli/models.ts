@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type ErrorCode, type ErrorDetails, invalidArgument, MeridianError } from '../core/errors.js';
 import type { ModelDescription, ModelSummary, ModelVersion } from '../serving/model-version.js';
 import { MODEL_FORMATS } from '../serving/runtimes/model.js';
+import { table } from './table.js';
 
 const DEFAULT_URL = process.env.MERIDIAN_URL ?? 'http://127.0.0.1:8700';
 const TIMEOUT_MS = 120_000;
@@ -178,14 +179,5 @@ function summaryTable(models: ModelSummary[]): string {
       m.createdAt,
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map(
-      (r) =>
-        `${r
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd()}\n`,
-    )
-    .join('');
+  return table(rows);
 }

@@ -8,7 +8,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import type { EventStream, OutgoingMessage } from '../stores/stream/port.js';
 import type { InferenceObservation, InferenceObserver } from './inference-observation.js';
-import { PREDICTIONS_TOPIC, predictionEvent } from './prediction-log-event.js';
+import { PREDICTIONS_TOPIC, type PredictionEvent, predictionEvent } from './prediction-log-event.js';
 
 export interface PredictionLogOptions {
   /** Rows buffered at most; default 10 000. */
@@ -104,7 +104,7 @@ export class PredictionLog implements InferenceObserver {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.batchSize);
       try {
-        await this.stream.publish(PREDICTIONS_TOPIC, batch.map(toMessage));
+        await this.stream.publish(PREDICTIONS_TOPIC, toMessages(batch));
       } catch (err) {
         this.drop('publish_failed', batch.length, err);
         return;
@@ -126,11 +126,18 @@ export class PredictionLog implements InferenceObserver {
   }
 }
 
-function toMessage({ observation, row }: Pending): OutgoingMessage {
-  const event = predictionEvent(observation, row);
-  // No dedup id: clients choose request ids and may reuse them; each row is published once.
-  return {
-    key: event.model,
-    data: Buffer.from(JSON.stringify(event)),
-  };
+/**
+ * One message per model per batch, holding a JSON array of its events: a message per prediction
+ * row cost the serving process about half its throughput on the in-process stream.
+ */
+function toMessages(batch: readonly Pending[]): OutgoingMessage[] {
+  const byModel = new Map<string, PredictionEvent[]>();
+  for (const { observation, row } of batch) {
+    const event = predictionEvent(observation, row);
+    const events = byModel.get(event.model) ?? [];
+    events.push(event);
+    byModel.set(event.model, events);
+  }
+  // No dedup id: clients choose request ids and may reuse them; each batch is published once.
+  return [...byModel].map(([model, events]) => ({ key: model, data: Buffer.from(JSON.stringify(events)) }));
 }

@@ -95,7 +95,12 @@ export class PredictionSink {
     const rows: Record<string, unknown>[] = [];
     for (const message of messages) {
       try {
-        rows.push(predictionRow(JSON.parse(Buffer.from(message.data).toString('utf8')) as PredictionEvent));
+        // A message holds one event or, as the prediction log publishes them, an array of events.
+        const parsed = JSON.parse(Buffer.from(message.data).toString('utf8')) as
+          | PredictionEvent
+          | PredictionEvent[];
+        const own = (Array.isArray(parsed) ? parsed : [parsed]).map(predictionRow);
+        rows.push(...own);
         good.push(message);
       } catch (err) {
         await message.deadLetter(`not a prediction event: ${String(err)}`).catch(() => undefined);
