@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { catalogFromDefinitions } from '../../src/features/catalog.js';
-import type { DualWriteStores } from '../../src/features/ingest/dual-write.js';
 import { createFileLoader } from '../../src/features/ingest/files/load.js';
 import { createIngestor, type Ingestor, type IngestorOptions } from '../../src/features/ingest/push.js';
 import { createTransformPool, type TransformPool } from '../../src/features/ingest/transform-pool.js';
@@ -13,6 +12,7 @@ import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
 import { expectCode } from '../helpers/errors.js';
+import { countRows } from '../helpers/offline.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
 const schema = { user_id: 'int64', amount: 'float64', ts: 'timestamp' } as const;
@@ -82,15 +82,7 @@ let online: OnlineStore;
 let pool: TransformPool;
 let ingestor: Ingestor;
 
-async function count(table: string): Promise<number> {
-  const exists = await offline.query<{ n: number }>(
-    'SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = $1',
-    [table],
-  );
-  if (exists[0]!.n === 0) return 0;
-  const rows = await offline.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${table}"`);
-  return rows[0]!.n;
-}
+const count = (table: string): Promise<number> => countRows(offline, table);
 
 beforeAll(async () => {
   dir = tempStoreDir('dag');
@@ -98,7 +90,7 @@ beforeAll(async () => {
   offline = await createOfflineStore(`duckdb:${join(dir, 'offline.duckdb')}`, ctx);
   online = await createOnlineStore(`lmdb:${join(dir, 'online')}`, ctx);
   pool = createTransformPool({ threads: 2 });
-  const options: IngestorOptions & DualWriteStores = {
+  const options: IngestorOptions = {
     offline,
     online,
     catalog,

@@ -18,6 +18,7 @@ import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
+import { countRows } from '../helpers/offline.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
 const catalog = catalogFromDefinitions(
@@ -75,15 +76,7 @@ let online: OnlineStore;
 let ingestor: Ingestor;
 let app: FastifyInstance;
 
-async function count(table: string): Promise<number> {
-  const exists = await offline.query<{ n: number }>(
-    'SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = $1',
-    [table],
-  );
-  if (exists[0]!.n === 0) return 0;
-  const rows = await offline.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${table}"`);
-  return rows[0]!.n;
-}
+const count = (table: string): Promise<number> => countRows(offline, table);
 
 const counts = () => Promise.all(TABLES.map((t) => count(t)));
 

@@ -24,6 +24,7 @@ import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
+import { countRows } from '../helpers/offline.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
 const SCHEMA = { user_id: 'int64', amount: 'float64', country: 'string', ts: 'timestamp' };
@@ -114,14 +115,7 @@ const event = (user: number | string, amount: number, country: string, minutes: 
   },
 });
 
-async function count(table: string): Promise<number> {
-  const exists = await offline.query<{ n: number }>(
-    'SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = $1',
-    [table],
-  );
-  if (exists[0]!.n === 0) return 0;
-  return (await offline.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${table}"`))[0]!.n;
-}
+const count = (table: string): Promise<number> => countRows(offline, table);
 
 async function restUpload(source: string, fileName: string, content: Buffer | string, onError = 'reject') {
   const boundary = 'meridian-grpc-test';

@@ -13,6 +13,7 @@ import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
 import { expectCode, expectInvalid } from '../helpers/errors.js';
+import { countRows } from '../helpers/offline.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
 const catalog = catalogFromDefinitions(
@@ -114,17 +115,7 @@ let ingestor: Ingestor;
 
 const TABLES = ['src_activity', 'fv_user_activity', 'fv_user_double', 'fv_user_country_log'];
 
-async function count(table: string, where = 'true'): Promise<number> {
-  const exists = await offline.query<{ n: number }>(
-    'SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = $1',
-    [table],
-  );
-  if (exists[0]!.n === 0) return 0;
-  const rows = await offline.query<{ n: number }>(
-    `SELECT count(*)::INTEGER AS n FROM "${table}" WHERE ${where}`,
-  );
-  return rows[0]!.n;
-}
+const count = (table: string, where = 'true'): Promise<number> => countRows(offline, table, where);
 
 const counts = () => Promise.all(TABLES.map((t) => count(t)));
 

@@ -7,7 +7,6 @@ import { registerLineageRoutes } from '../../src/api/routes/lineage.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createMetricsRegistry } from '../../src/core/metrics.js';
 import { catalogFromDefinitions } from '../../src/features/catalog.js';
-import type { DualWriteStores } from '../../src/features/ingest/dual-write.js';
 import { createFileLoader } from '../../src/features/ingest/files/load.js';
 import { createIngestor, type Ingestor, type IngestorOptions } from '../../src/features/ingest/push.js';
 import { createTransformPool, type TransformPool } from '../../src/features/ingest/transform-pool.js';
@@ -58,7 +57,7 @@ beforeAll(async () => {
   offline = await createOfflineStore(`duckdb:${join(dir, 'offline.duckdb')}`, ctx);
   online = await createOnlineStore(`lmdb:${join(dir, 'online')}`, ctx);
   pool = createTransformPool({ threads: 1 });
-  const options: IngestorOptions & DualWriteStores = {
+  const options: IngestorOptions = {
     offline,
     online,
     catalog,
