@@ -17,7 +17,7 @@ import { type InferenceObserver, observeAll } from './serving/inference-observat
 import { LatencyStats } from './serving/latency.js';
 import { PredictionLog } from './serving/prediction-log.js';
 import { PredictionSink } from './serving/prediction-sink.js';
-import { type ModelServing, startModelServing } from './serving/service.js';
+import { type ModelServing, startModelServing, workerOptions } from './serving/service.js';
 import type { Stores } from './stores/index.js';
 import { closeStores, openStores } from './stores/open.js';
 
@@ -78,7 +78,7 @@ export class Platform {
           telemetry.push(await PredictionSink.start(stores.stream, stores.offline, logger));
       }
       if (config.target === 'all' || config.target === 'serving') {
-        serving = await startModelServing(stores, logger);
+        serving = await startModelServing(stores, logger, { workers: workerOptions(config.serving) });
         registerModelRoutes(http, { registry: serving.registry });
         const latency = new LatencyStats(metrics);
         const log = stores.stream ? await PredictionLog.start(stores.stream, metrics, logger) : undefined;

@@ -8,6 +8,11 @@ import { MeridianError } from './errors.js';
 export const TARGETS = ['all', 'features', 'serving', 'monitoring', 'pipelines'] as const;
 export type Target = (typeof TARGETS)[number];
 
+/** Model worker threads per version: one per core, at most 4, so serving cannot take the whole machine. */
+const DEFAULT_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
+/** Measured with bench/serving.ts: below this many rows a batch is faster on the serving thread. */
+const DEFAULT_POOL_ROWS = 64;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 /** A boolean that env strings can set: `true`/`false`/`1`/`0` (z.coerce would read "false" as true). */
@@ -57,6 +62,22 @@ export const configSchema = z
           .default(Math.max(1, Math.min(4, availableParallelism()))),
         /** With a NATS event stream, consume `meridian.events.{source}` for every stream source. */
         consumeEvents: booleanFlag.default(true),
+      })
+      .prefault({}),
+    serving: z
+      .object({
+        /** Most worker threads per loaded model version; 0 runs every batch on the serving thread. */
+        workers: z.coerce.number().int().min(0).max(64).default(DEFAULT_WORKERS),
+        /** Threads each version keeps loaded and warm, started before the version reports ready. */
+        minWorkers: z.coerce.number().int().min(1).max(64).default(1),
+        /** Batches with fewer rows run on the serving thread: for them a thread hop costs more than the model. */
+        poolRows: z.coerce.number().int().min(1).default(DEFAULT_POOL_ROWS),
+        /** How long a thread above `minWorkers` may idle before it exits. */
+        workerIdleMs: z.coerce.number().int().min(0).default(30_000),
+      })
+      .refine((s) => s.workers === 0 || s.minWorkers <= s.workers, {
+        path: ['minWorkers'],
+        message: 'must not exceed serving.workers; lower minWorkers or raise workers',
       })
       .prefault({}),
     shutdownTimeoutMs: z.coerce.number().int().positive().default(15_000),

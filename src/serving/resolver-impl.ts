@@ -9,7 +9,7 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import { checkName, checkVersion, type ModelVersion } from './model-version.js';
 import type { ModelRegistry } from './registry.js';
 import type { ModelResolver, ServedModel } from './resolver.js';
-import { loadServedModel, type ModelLoadFn } from './served-model.js';
+import { loadServedModel, type ModelLoadFn, type WorkerPlacement } from './served-model.js';
 
 export interface ResolverOptions {
   /** How often to look for promotions made elsewhere; default 2000 ms. */
@@ -23,6 +23,8 @@ export interface ResolverOptions {
   logger?: Logger;
   /** Replaces `loadModel` (tests observe loads and warm-ups through it). */
   load?: ModelLoadFn;
+  /** Each loaded version's warm worker pool; without it every batch runs on the serving thread. */
+  workers?: Omit<WorkerPlacement, 'logger'>;
 }
 
 interface Entry {
@@ -40,7 +42,8 @@ export class RegistryModelResolver implements ModelResolver {
   /** The version each model answers with by default: production, loaded. */
   readonly #serving = new Map<string, number>();
   readonly #retiring = new Set<ServedModel>();
-  readonly #options: Required<Omit<ResolverOptions, 'load'>> & Pick<ResolverOptions, 'load'>;
+  readonly #options: Required<Omit<ResolverOptions, 'load' | 'workers'>> &
+    Pick<ResolverOptions, 'load' | 'workers'>;
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   #closed = false;
@@ -56,6 +59,7 @@ export class RegistryModelResolver implements ModelResolver {
       evictGraceMs: options.evictGraceMs ?? 5000,
       logger: options.logger ?? silentLogger,
       load: options.load,
+      workers: options.workers,
     };
   }
 
@@ -180,7 +184,9 @@ export class RegistryModelResolver implements ModelResolver {
     if (existing?.loading) return existing.loading;
     const entry: Entry = { lastUsed: Date.now() };
     const started = Date.now();
-    entry.loading = loadServedModel(this.registry, version, this.#options.load).then(
+    const { workers, logger } = this.#options;
+    const placement = workers ? { ...workers, logger } : undefined;
+    entry.loading = loadServedModel(this.registry, version, this.#options.load, placement).then(
       async (served) => {
         if (this.#closed) {
           await served.model.close();
@@ -189,7 +195,12 @@ export class RegistryModelResolver implements ModelResolver {
         entry.ready = served;
         entry.loading = undefined;
         this.#options.logger.info(
-          { model: version.name, version: version.version, ms: Date.now() - started },
+          {
+            model: version.name,
+            version: version.version,
+            ms: Date.now() - started,
+            warmWorkers: workers && workers.maxWorkers > 0 ? workers.minWorkers : 0,
+          },
           'model loaded and warmed up',
         );
         this.#evict();

@@ -3,7 +3,10 @@
  * runtime and runs one warm-up inference, so the first real request never pays for lazy setup.
  */
 import { MeridianError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { ModelVersion } from './model-version.js';
+import { type PoolOptions, startModelPool } from './pool/model-pool.js';
+import { pooledModel } from './pool/pooled-model.js';
 import type { ModelRegistry } from './registry.js';
 import type { ServedModel } from './resolver.js';
 import { loadModel } from './runtimes/index.js';
@@ -12,16 +15,31 @@ import type { LoadedModel, ModelFormat } from './runtimes/model.js';
 /** How a model file becomes a loaded model; `loadModel` unless a test wraps it. */
 export type ModelLoadFn = (format: ModelFormat, bytes: Uint8Array) => Promise<LoadedModel>;
 
-/** Reads, loads and warms up one version; the loaded model is closed again when warm-up fails. */
+/** Where a version's batches run: on a warm worker pool from `poolRows` rows up, or only inline. */
+export interface WorkerPlacement extends PoolOptions {
+  poolRows: number;
+  logger: Logger;
+}
+
+/**
+ * Reads, loads and warms up one version, then starts its worker pool (when `workers` is given) and
+ * waits until the pool's threads are warm too; whatever was loaded is closed again on failure.
+ */
 export async function loadServedModel(
   registry: ModelRegistry,
   version: ModelVersion,
   load: ModelLoadFn = loadModel,
+  workers?: WorkerPlacement,
 ): Promise<ServedModel> {
   const bytes = await registry.readArtifact(version);
-  const model = await load(version.format, bytes);
+  let model = await load(version.format, bytes);
   try {
-    await warmUp(model, version);
+    const warmUpRow = await warmUp(model, version);
+    if (workers && workers.maxWorkers > 0) {
+      const logger = workers.logger.child({ model: version.name, version: version.version });
+      const pool = await startModelPool({ format: version.format, bytes, warmUpRow }, workers, logger);
+      model = pooledModel(model, pool, workers.poolRows);
+    }
   } catch (err) {
     await model.close().catch(() => undefined);
     throw err;
@@ -33,14 +51,15 @@ export async function loadServedModel(
   return served;
 }
 
-/** One inference on a row of NaNs (all missing), or of zeros for a model that refuses NaN. */
-async function warmUp(model: LoadedModel, version: ModelVersion): Promise<void> {
+/** One inference on a row of NaNs (all missing), or of zeros for a model that refuses NaN; answers the row used. */
+async function warmUp(model: LoadedModel, version: ModelVersion): Promise<number[]> {
   const columns = model.signature.featureCount;
   let failure: unknown;
   for (const fill of [Number.NaN, 0]) {
     try {
-      await model.predict({ rows: 1, values: new Float64Array(columns).fill(fill) });
-      return;
+      const row = new Array<number>(columns).fill(fill);
+      await model.predict({ rows: 1, values: Float64Array.from(row) });
+      return row;
     } catch (err) {
       failure = err;
     }

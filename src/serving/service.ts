@@ -1,4 +1,5 @@
 /** The model server of one process: its registry and the resolver the inference APIs answer through. */
+import type { Config } from '../core/config.js';
 import { MeridianError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Stores } from '../stores/index.js';
@@ -13,6 +14,16 @@ export interface ModelServing {
 }
 
 export type ModelServingOptions = Omit<ResolverOptions, 'logger' | 'load'>;
+
+/** The resolver's worker placement from the `serving` config section. */
+export function workerOptions(serving: Config['serving']): NonNullable<ResolverOptions['workers']> {
+  return {
+    minWorkers: serving.minWorkers,
+    maxWorkers: serving.workers,
+    poolRows: serving.poolRows,
+    idleTimeoutMs: serving.workerIdleMs,
+  };
+}
 
 /** Opens the model registry and its resolver on the stores of the `serving` (or `all`) target. */
 export async function startModelServing(
