@@ -80,6 +80,19 @@ describe('config', () => {
     );
   });
 
+  it('sizes model worker pools from serving.*, refusing more warm threads than the maximum', () => {
+    const config = load({ MERIDIAN_SERVING_WORKERS: '3', MERIDIAN_SERVING_MIN_WORKERS: '2' });
+    expect(config.serving).toMatchObject({ workers: 3, minWorkers: 2 });
+    expect(load({ MERIDIAN_SERVING_WORKERS: '0', MERIDIAN_SERVING_MIN_WORKERS: '4' }).serving.workers).toBe(
+      0,
+    );
+    const error = captureError(() =>
+      load({ MERIDIAN_SERVING_WORKERS: '1', MERIDIAN_SERVING_MIN_WORKERS: '2' }),
+    );
+    expect(error.details.field).toBe('serving.minWorkers');
+    expect(error.message).toContain('must not exceed serving.workers');
+  });
+
   it('names an unknown key in meridian.yaml so a typo does not pass silently', () => {
     writeFileSync(join(dir, 'meridian.yaml'), 'onlineStor: redis://x\n');
     const error = captureError(() => load());

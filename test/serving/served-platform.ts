@@ -16,7 +16,10 @@ export interface ServedPlatform {
 }
 
 /** Starts the platform, pushes and promotes the XGBoost binary fixture, and waits until it answers. */
-export async function startServedPlatform(kind: string): Promise<ServedPlatform> {
+export async function startServedPlatform(
+  kind: string,
+  overrides: Record<string, unknown> = {},
+): Promise<ServedPlatform> {
   const dir = tempStoreDir(kind);
   const config = loadConfig({
     cwd: dir,
@@ -26,6 +29,7 @@ export async function startServedPlatform(kind: string): Promise<ServedPlatform>
       dataDir: dir,
       http: { host: '127.0.0.1', port: 0 },
       grpc: { host: '127.0.0.1', port: 0 },
+      ...overrides,
     },
   });
   const platform = await Platform.start(config, { logger: silentLogger });

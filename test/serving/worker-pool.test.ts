@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { type ModelPool, startModelPool } from '../../src/serving/pool/model-pool.js';
 import { pooledModel } from '../../src/serving/pool/pooled-model.js';
@@ -7,6 +7,7 @@ import { loadModel } from '../../src/serving/runtimes/index.js';
 import type { InputBatch, LoadedModel, Prediction } from '../../src/serving/runtimes/model.js';
 import { fixtureModels, readNumericCsv } from '../clients/oip-fixtures.js';
 import { expectCode } from '../helpers/errors.js';
+import { inferBody, type ServedPlatform, startServedPlatform } from './served-platform.js';
 
 const pools: ModelPool[] = [];
 afterEach(async () => {
@@ -117,5 +118,35 @@ describe('a pooled model', () => {
     expect(Array.from(large.probabilities!).slice(0, 18)).toEqual(Array.from(small.probabilities!));
     await model.close();
     expect(pool.threads).toBe(0);
+  });
+});
+
+describe('serving through worker pools', () => {
+  let served: ServedPlatform;
+  beforeAll(async () => {
+    served = await startServedPlatform('worker-pool', {
+      serving: { workers: 2, minWorkers: 2, poolRows: 2 },
+    });
+  }, 60_000);
+  afterAll(() => served?.stop());
+
+  it('answers OIP v2 batches from the pool exactly as the library predicted', async () => {
+    const { platform, model, rows } = served;
+    const expected = readNumericCsv(model.predictionsCsv);
+    const response = await fetch(`${platform.httpUrl}/v2/models/${model.name}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: inferBody(rows),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { outputs: { name: string; data: number[] }[] };
+    const probabilities = body.outputs.find((o) => o.name === 'probabilities')!.data;
+    expect(probabilities).toHaveLength(expected.length * 2);
+    expected.forEach((row, i) => {
+      const p1 = row[row.length - 1]!;
+      expect(Math.abs(probabilities[i * 2 + 1]! - p1)).toBeLessThanOrEqual(
+        model.atol + model.rtol * Math.abs(p1),
+      );
+    });
   });
 });
