@@ -1,25 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { bindGrpc, createGrpcServer, type GrpcSurface, shutdownGrpc } from './api/grpc.js';
-import { registerFeatureStoreGrpc } from './api/grpc-features.js';
 import { createHttpServer } from './api/http.js';
-import { registerOipGrpc } from './api/oip-grpc.js';
-import { registerOipRoutes } from './api/oip-rest.js';
-import { registerFeatureRoutes } from './api/routes/features.js';
-import { registerModelStatsRoutes } from './api/routes/model-stats.js';
-import { registerModelRoutes } from './api/routes/models.js';
-import { registerPredictRoutes } from './api/routes/predict.js';
 import type { Config } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetricsRegistry, type Registry } from './core/metrics.js';
-import { FeatureRegistry } from './features/registry.js';
-import { type FeatureStore, startFeatureStore } from './features/service.js';
-import { type InferenceObserver, observeAll } from './serving/inference-observation.js';
-import { LatencyStats } from './serving/latency.js';
-import { PredictionLog } from './serving/prediction-log.js';
-import { PredictionSink } from './serving/prediction-sink.js';
-import { type ModelServing, startModelServing, workerOptions } from './serving/service.js';
+import type { FeatureStore } from './features/service.js';
+import type { ModelServing } from './serving/service.js';
 import type { Stores } from './stores/index.js';
 import { closeStores, openStores } from './stores/open.js';
+import { type FeaturesTarget, startFeaturesTarget } from './targets/features.js';
+import { registerHydratedPredict } from './targets/predict.js';
+import { type ServingTarget, startServingTarget } from './targets/serving.js';
+import type { RunningTarget, TargetContext } from './targets/target.js';
 
 export interface PlatformOptions {
   logger?: Logger;
@@ -42,13 +34,13 @@ export class Platform {
     private readonly grpc: GrpcSurface,
     /** Shared with the servers: false once shutdown begins, so readiness turns 503. */
     private readonly gate: { accepting: boolean },
-    private readonly features: FeatureStore | undefined,
-    private readonly serving: ModelServing | undefined,
+    /** The started targets, in start order; closed in reverse after the servers, before the stores. */
+    private readonly targets: RunningTarget[],
+    readonly features: FeatureStore | undefined,
+    readonly serving: ModelServing | undefined,
     /** Where the servers listen, with the ports actually bound. */
     readonly httpUrl: string,
     readonly grpcUrl: string,
-    /** The prediction log and its offline sink, closed after the servers and before the stores. */
-    private readonly telemetry: { close(): Promise<void> }[],
   ) {}
 
   /** Opens the target's stores and starts its servers; on failure closes whatever it opened. */
@@ -60,40 +52,20 @@ export class Platform {
     const isAccepting = () => gate.accepting;
     let http: FastifyInstance | undefined;
     let grpc: GrpcSurface | undefined;
-    let features: FeatureStore | undefined;
-    let serving: ModelServing | undefined;
-    const telemetry: { close(): Promise<void> }[] = [];
-    let predictObserver: InferenceObserver | undefined;
+    const targets: RunningTarget[] = [];
     try {
       http = createHttpServer({ logger, metrics, stores, isAccepting });
       grpc = createGrpcServer({ logger, stores, isAccepting });
-      if (config.target === 'all' || config.target === 'features') {
-        features = await startFeatureStore(stores, logger, {
-          transformThreads: config.features.transformThreads,
-          consumeEvents: config.features.consumeEvents && config.eventStream.startsWith('nats'),
-        });
-        registerFeatureRoutes(http, features, stores);
-        registerFeatureGrpc(grpc.server, features, stores, logger);
-        if (stores.stream && stores.offline)
-          telemetry.push(await PredictionSink.start(stores.stream, stores.offline, logger));
-      }
-      if (config.target === 'all' || config.target === 'serving') {
-        serving = await startModelServing(stores, logger, { workers: workerOptions(config.serving) });
-        registerModelRoutes(http, { registry: serving.registry });
-        const latency = new LatencyStats(metrics);
-        const log = stores.stream ? await PredictionLog.start(stores.stream, metrics, logger) : undefined;
-        if (log) telemetry.push(log);
-        const observer = observeAll(latency, log);
-        registerModelStatsRoutes(http, { latency, registry: serving.registry });
-        registerOipRoutes(http, { resolver: serving.resolver, observer });
-        registerOipGrpc(grpc.server, { resolver: serving.resolver, observer });
-        predictObserver = observer;
-      }
-      await registerPredict(http, { serving, features, stores, observer: predictObserver });
+      const ctx: TargetContext = { config, logger, metrics, stores, http, grpc: grpc.server };
+      const runs = (target: string) => config.target === 'all' || config.target === target;
+      let features: FeaturesTarget | undefined;
+      let serving: ServingTarget | undefined;
+      if (runs('features')) targets.push((features = await startFeaturesTarget(ctx)));
+      if (runs('serving')) targets.push((serving = await startServingTarget(ctx)));
+      await registerHydratedPredict(ctx, serving, features);
       await http.listen({ host: config.http.host, port: config.http.port });
       const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);
       const httpPort = (http.server.address() as { port: number }).port;
-      const shown = displayHost(config.http.host);
       return new Platform(
         config,
         logger,
@@ -102,18 +74,16 @@ export class Platform {
         http,
         grpc,
         gate,
-        features,
-        serving,
-        `http://${shown}:${httpPort}`,
+        targets,
+        features?.features,
+        serving?.serving,
+        `http://${displayHost(config.http.host)}:${httpPort}`,
         `grpc://${displayHost(config.grpc.host)}:${grpcPort}`,
-        telemetry,
       );
     } catch (err) {
       await http?.close().catch(() => undefined);
       grpc?.server.forceShutdown();
-      await Promise.all(telemetry.map((t) => t.close().catch(() => undefined)));
-      await serving?.close().catch(() => undefined);
-      await features?.close().catch(() => undefined);
+      await closeTargets(targets).catch(() => undefined);
       await closeStores(stores, logger);
       throw err;
     }
@@ -132,9 +102,7 @@ export class Platform {
     this.grpc.endStreams();
     try {
       await Promise.all([this.closeHttp(timeout), shutdownGrpc(this.grpc.server, timeout)]);
-      await Promise.all(this.telemetry.map((t) => t.close()));
-      await this.serving?.close();
-      await this.features?.close();
+      await closeTargets(this.targets);
     } finally {
       await closeStores(this.stores, this.logger);
     }
@@ -161,46 +129,15 @@ export class Platform {
   }
 }
 
-/** The feature store's gRPC service, on the same stores and registry as its REST routes. */
-function registerFeatureGrpc(
-  server: GrpcSurface['server'],
-  features: FeatureStore,
-  stores: Stores,
-  logger: Logger,
-) {
-  if (!stores.offline || !stores.online) return;
-  registerFeatureStoreGrpc(server, {
-    ingestor: features.ingestor,
-    catalog: features.registry,
-    transforms: features.transforms,
-    offline: stores.offline,
-    online: stores.online,
-    logger: logger.child({ service: 'features' }),
-  });
-}
-
-/**
- * Hydrating prediction wherever the model server runs beside an online store: on `all` over the
- * feature store's own registry; on `serving` over the shared one, reloaded as other processes apply.
- */
-async function registerPredict(
-  http: FastifyInstance,
-  on: { serving?: ModelServing; features?: FeatureStore; stores: Stores; observer?: InferenceObserver },
-): Promise<void> {
-  const { serving, features, stores, observer } = on;
-  if (!serving || !stores.online || !stores.state) return;
-  const deps = {
-    resolver: serving.resolver,
-    registry: serving.registry,
-    online: stores.online,
-    ...(observer ? { observer } : {}),
-  };
-  if (features) {
-    registerPredictRoutes(http, { ...deps, catalog: features.registry });
-    return;
+/** Closes targets in reverse start order; every one is closed even when an earlier one fails. */
+async function closeTargets(targets: readonly RunningTarget[]): Promise<void> {
+  let failure: unknown;
+  for (const target of [...targets].reverse()) {
+    await target.close().catch((err: unknown) => {
+      failure ??= err;
+    });
   }
-  const catalog = await FeatureRegistry.open(stores.state);
-  registerPredictRoutes(http, { ...deps, catalog, refreshCatalog: () => catalog.refresh() });
+  if (failure) throw failure;
 }
 
 /** 0.0.0.0 and :: are where we listen, not where a client connects. */

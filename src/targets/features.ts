@@ -1,0 +1,49 @@
+/**
+ * The `features` target: the feature store with its REST routes and gRPC service, and the sink that
+ * appends the prediction log to the offline store (the offline store's owner writes it).
+ */
+import { registerFeatureStoreGrpc } from '../api/grpc-features.js';
+import { registerFeatureRoutes } from '../api/routes/features.js';
+import { type FeatureStore, startFeatureStore } from '../features/service.js';
+import { PredictionSink } from '../serving/prediction-sink.js';
+import type { RunningTarget, TargetContext } from './target.js';
+
+export interface FeaturesTarget extends RunningTarget {
+  features: FeatureStore;
+}
+
+/** Starts the feature store and registers its APIs; on failure closes what it started. */
+export async function startFeaturesTarget(ctx: TargetContext): Promise<FeaturesTarget> {
+  const { config, stores, logger, http, grpc } = ctx;
+  const features = await startFeatureStore(stores, logger, {
+    transformThreads: config.features.transformThreads,
+    consumeEvents: config.features.consumeEvents && config.eventStream.startsWith('nats'),
+  });
+  try {
+    registerFeatureRoutes(http, features, stores);
+    if (stores.offline && stores.online) {
+      registerFeatureStoreGrpc(grpc, {
+        ingestor: features.ingestor,
+        catalog: features.registry,
+        transforms: features.transforms,
+        offline: stores.offline,
+        online: stores.online,
+        logger: logger.child({ service: 'features' }),
+      });
+    }
+    const sink =
+      stores.stream && stores.offline
+        ? await PredictionSink.start(stores.stream, stores.offline, logger)
+        : undefined;
+    return {
+      features,
+      async close() {
+        await sink?.close();
+        await features.close();
+      },
+    };
+  } catch (err) {
+    await features.close().catch(() => undefined);
+    throw err;
+  }
+}
