@@ -9,6 +9,7 @@ import { MeridianError, toMeridianError } from '../core/errors.js';
 import { newUuid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Stores } from '../stores/index.js';
+import { registerOpenApiRoute } from './openapi/route.js';
 import { checkReadiness } from './readiness.js';
 
 export interface HttpServerOptions {
@@ -19,7 +20,7 @@ export interface HttpServerOptions {
   isAccepting: () => boolean;
 }
 
-/** The Fastify app of one target: health, readiness, metrics, and one error shape for every route. */
+/** The Fastify app of one target: health, readiness, metrics, its OpenAPI document, and one error shape for every route. */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -32,6 +33,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     return503OnClosing: true,
   });
   observeRequests(app, options.metrics, options.isAccepting);
+  // First, so its onRoute hook sees every route the target registers after it, plugins included.
+  registerOpenApiRoute(app);
   app.setErrorHandler((err, request, reply) => {
     const error = fromFastifyError(err);
     if (error.httpStatus >= 500) request.log.error({ err }, 'request failed');
