@@ -2,8 +2,8 @@
  * Inference latency per model and version: Prometheus histograms for scraping, and HDR histograms
  * over a recent window for `GET /v1/models/{name}/stats`, whose percentiles are exact to three
  * significant digits (fixed Prometheus buckets only bound a percentile between two bucket edges).
- * There is no request queue today (a request predicts on the event loop as it arrives), so there is
- * no queue-time histogram: request time minus compute time is resolve and decode time.
+ * Queue time is how long a batch waited for a thread of its version's worker pool (zero for batches
+ * evaluated on the serving thread); compute time excludes it.
  */
 import { build, type Histogram as HdrHistogram } from 'hdr-histogram-js';
 import { Histogram, type Registry } from 'prom-client';
@@ -53,6 +53,7 @@ interface Slot {
 export class LatencyStats implements InferenceObserver {
   private readonly request: Histogram<'model' | 'version' | 'protocol'>;
   private readonly compute: Histogram<'model' | 'version' | 'protocol'>;
+  private readonly queue: Histogram<'model' | 'version' | 'protocol'>;
   private readonly windowMs: number;
   private readonly slotMs: number;
   private readonly clock: Clock;
@@ -64,13 +65,22 @@ export class LatencyStats implements InferenceObserver {
     this.clock = options.clock ?? systemClock;
     this.request = histogram(registry, 'meridian_inference_request_seconds', 'Inference request time');
     this.compute = histogram(registry, 'meridian_inference_compute_seconds', 'Time inside model predict');
+    this.queue = histogram(
+      registry,
+      'meridian_inference_queue_seconds',
+      "Time a batch waited for a thread of its version's worker pool",
+    );
   }
 
   /** Records one request. */
   observe(o: InferenceObservation): void {
     const labels = { model: o.model, version: String(o.version), protocol: o.protocol };
     this.request.observe(labels, o.requestSeconds);
-    if (o.computeSeconds !== undefined) this.compute.observe(labels, o.computeSeconds);
+    if (o.computeSeconds !== undefined) {
+      const queued = Math.min(o.prediction?.queueSeconds ?? 0, o.computeSeconds);
+      this.queue.observe(labels, queued);
+      this.compute.observe(labels, o.computeSeconds - queued);
+    }
     const cell = this.cell(o.model, o.version);
     cell.requests += 1;
     if (!o.ok) {

@@ -36,6 +36,24 @@ describe('latency stats over the recent window', () => {
     }
   });
 
+  it("splits a pooled batch's time inside predict into queue time and compute time", async () => {
+    const registry = createMetricsRegistry(false);
+    const stats = new LatencyStats(registry, { clock: new ManualClock(1_000_000) });
+    stats.observe({
+      ...observation('churn', 3, 10),
+      computeSeconds: 0.004,
+      prediction: { predictions: new Float64Array(1), queueSeconds: 0.003 },
+    });
+    stats.observe(observation('churn', 3, 10));
+    const sums = await registry.getMetricsAsJSON();
+    const sum = (name: string) =>
+      (sums.find((m) => m.name === name)!.values as { metricName?: string; value: number }[]).find(
+        (v) => v.metricName === `${name}_sum`,
+      )!.value;
+    expect(sum('meridian_inference_queue_seconds')).toBeCloseTo(0.003, 12);
+    expect(sum('meridian_inference_compute_seconds')).toBeCloseTo(0.001 + 0.005, 12);
+  });
+
   it('counts errors per version and keeps them out of the percentiles', () => {
     const stats = new LatencyStats(createMetricsRegistry(false), { clock: new ManualClock(0) });
     for (let i = 0; i < 10; i++) stats.observe(observation('m', 1, 2));
@@ -105,10 +123,14 @@ describe('GET /v1/models/{name}/stats on a running platform', { timeout: 90_000 
     expect(await res.text()).toContain('no-such-model');
   });
 
-  it('exports request and compute histograms labelled by model, version and protocol in /metrics', async () => {
+  it('exports request, queue and compute histograms labelled by model, version and protocol in /metrics', async () => {
     const text = await (await fetch(`${served.platform.httpUrl}/metrics`)).text();
     const labels = `model="${served.model.name}",version="1",protocol="rest"`;
-    for (const name of ['meridian_inference_request_seconds', 'meridian_inference_compute_seconds']) {
+    for (const name of [
+      'meridian_inference_request_seconds',
+      'meridian_inference_compute_seconds',
+      'meridian_inference_queue_seconds',
+    ]) {
       const count = new RegExp(`^${name}_count\\{${labels}\\} (\\d+)$`, 'm').exec(text);
       expect(count, `${name} in /metrics`).not.toBeNull();
       expect(Number(count![1])).toBeGreaterThanOrEqual(5);

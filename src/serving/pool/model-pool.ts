@@ -70,8 +70,12 @@ export async function startModelPool(
       return piscina.queueSize;
     },
     async predict(batch) {
+      const started = performance.now();
       const answer = (await piscina.run(batch)) as WorkerAnswer;
-      if (answer.ok) return answer.prediction;
+      if (answer.ok) {
+        const queueSeconds = Math.max(0, (performance.now() - started - answer.computeMs) / 1000);
+        return { ...answer.prediction, queueSeconds };
+      }
       throw new MeridianError(answer.code, answer.message, answer.details ?? {});
     },
     close: () => piscina.close(),

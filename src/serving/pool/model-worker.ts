@@ -30,7 +30,9 @@ const handler: Promise<Handler> = start().then(
     parentPort?.postMessage({ [WARM_MESSAGE]: true });
     return async (batch) => {
       try {
-        return { ok: true, prediction: await model.predict(batch) };
+        const started = performance.now();
+        const prediction = await model.predict(batch);
+        return { ok: true, prediction, computeMs: performance.now() - started };
       } catch (err) {
         return answerError(err);
       }

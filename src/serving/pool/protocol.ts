@@ -15,5 +15,5 @@ export interface WorkerSetup {
 
 /** A prediction, or the error that stopped it with its stable code. */
 export type WorkerAnswer =
-  | { ok: true; prediction: Prediction }
+  | { ok: true; prediction: Prediction; computeMs: number }
   | { ok: false; code: ErrorCode; message: string; details?: ErrorDetails };

@@ -42,6 +42,8 @@ export interface Prediction {
   label?: Int32Array;
   /** Regressors: one value per row. */
   predictions?: Float64Array | Float32Array;
+  /** Set by a worker pool: how long the batch waited for a thread and travelled to it and back. */
+  queueSeconds?: number;
 }
 
 /** A model loaded into memory, ready to predict. */
