@@ -1,6 +1,7 @@
 /**
  * `meridian demo`: starts the platform on embedded stores, applies the churn example, streams
- * generated user activity at it, and prints what happened plus a point-in-time training set.
+ * generated user activity at it, trains and deploys an XGBoost churn model on its features, loads it
+ * with hydrated predictions, and prints what happened.
  * SIGINT ends the traffic early; the summary is still printed and the platform stopped cleanly.
  */
 import { type Command, InvalidArgumentError } from 'commander';
@@ -14,6 +15,8 @@ interface DemoFlags {
   producers: number;
   seed: number;
   trainingRows: number;
+  modelRows: number;
+  predictRequests: number;
   dataDir?: string;
   httpPort: number;
   grpcPort: number;
@@ -47,13 +50,27 @@ const port = (value: string) => {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run the platform with generated traffic on the churn example, then print a summary')
+    .description(
+      'run the platform with generated traffic on the churn example, train and serve a churn model, then print a summary',
+    )
     .option('--duration <duration>', 'how long to send traffic (e.g. 30s, 2m)', parseDuration, 30_000)
     .option('--users <n>', 'distinct users', positiveInt('a user count'), 1000)
     .option('--rate <events/s>', 'events per second over all producers', positiveInt('a rate'), 2000)
     .option('--producers <n>', 'concurrent push producers', positiveInt('a producer count'), 2)
     .option('--seed <n>', 'seed of the generated data', positiveInt('a seed'), 42)
     .option('--training-rows <n>', 'entity rows of the sample training set', positiveInt('a row count'), 1000)
+    .option(
+      '--model-rows <n>',
+      "entity rows of the churn model's training set",
+      positiveInt('a row count'),
+      5000,
+    )
+    .option(
+      '--predict-requests <n>',
+      'hydrated prediction requests sent to the deployed model',
+      positiveInt('a request count'),
+      2000,
+    )
     .option('--data-dir <dir>', 'keep the stores here (default: a temp dir removed afterwards)')
     .option('--http-port <port>', 'HTTP port (default: any free port)', port, 0)
     .option('--grpc-port <port>', 'gRPC port (default: any free port)', port, 0)
@@ -74,6 +91,8 @@ export function registerDemoCommand(program: Command): void {
           producers: flags.producers,
           seed: flags.seed,
           trainingRows: flags.trainingRows,
+          modelRows: flags.modelRows,
+          predictRequests: flags.predictRequests,
           httpPort: flags.httpPort,
           grpcPort: flags.grpcPort,
           signal: interrupted.signal,

@@ -40,10 +40,11 @@ export async function countOnlineEntities(url: string, feature: string, users: n
 }
 
 /** An entity row of a training set: whose features, as of when. */
-export interface EntityRow {
+// A type alias, not an interface, so it fits the SDK's entity rows (which have an index signature).
+export type EntityRow = {
   user_id: number;
   event_timestamp: string;
-}
+};
 
 /** A training set and how much of it has feature values. */
 export interface TrainingSet {

@@ -1,6 +1,7 @@
 /**
  * `meridian demo`: the whole platform on embedded stores in one process, the churn example applied
- * through the SDK, generated traffic through the public push API, then a point-in-time training set.
+ * through the SDK, generated traffic through the public push API, then a point-in-time training set,
+ * an XGBoost churn model trained on one and deployed, and a bounded load of hydrated predictions.
  * Everything the demo reads back goes through the same REST API a user would call.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,14 @@ import { Platform } from '../platform.js';
 import { MeridianClient } from '../sdk/client.js';
 import { runFileProducer } from './file-producer.js';
 import { ActivityGenerator, runPushProducer } from './generator.js';
+import {
+  checkPythonXgboost,
+  deployChurnModel,
+  MODEL_NAME,
+  type ModelReport,
+  modelEntityRows,
+} from './model.js';
+import { type PredictLoadReport, runPredictLoad } from './predict-load.js';
 import { buildTrainingSet, countOnlineEntities, type EntityRow, type TrainingSet } from './probes.js';
 import { ProgressReporter } from './progress.js';
 import { type PathTally, type Rejection, Tally } from './tally.js';
@@ -23,6 +32,10 @@ const SOURCE = 'activity';
 const SERVICE = 'churn_model';
 const ONLINE_FEATURE = 'user_activity:amount';
 const FILE_INTERVAL_MS = 10_000;
+/** Bounds of the prediction load: whichever of the request count and this comes first. */
+const PREDICT_MAX_MS = 8_000;
+const PREDICT_CONCURRENCY = 8;
+const USERS_PER_PREDICTION = 4;
 
 export interface DemoOptions {
   durationMs: number;
@@ -33,6 +46,10 @@ export interface DemoOptions {
   seed: number;
   /** Entity rows of the sample training set. */
   trainingRows: number;
+  /** Entity rows of the churn model's training set. */
+  modelRows: number;
+  /** Hydrated prediction requests sent once the model serves (fewer if they take over 8 s). */
+  predictRequests: number;
   /** Kept after the run; without it a temp dir is used and removed. */
   dataDir?: string;
   httpPort: number;
@@ -59,10 +76,14 @@ export interface DemoSummary {
   offlineRows: number;
   onlineEntities: number;
   trainingSet: TrainingSet;
+  model: ModelReport;
+  predictions: PredictLoadReport;
 }
 
 /** Runs the demo and returns its summary; the platform is stopped whatever happens. */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  // First, so a missing xgboost fails the demo at once rather than after the traffic.
+  await checkPythonXgboost();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-demo-'));
   const config = loadConfig({ overrides: demoConfig(options, dataDir) });
   note(`starting the platform on embedded stores in ${dataDir}`);
@@ -121,7 +142,7 @@ async function driveTraffic(platform: Platform, options: DemoOptions, dataDir: s
   }
   const endedAt = Date.now();
   note('traffic stopped; reading back online entities and a point-in-time training set');
-  return {
+  const traffic = {
     seed: options.seed,
     users: options.users,
     targetRate: options.rate,
@@ -138,6 +159,37 @@ async function driveTraffic(platform: Platform, options: DemoOptions, dataDir: s
     onlineEntities: await countOnlineEntities(url, ONLINE_FEATURE, options.users),
     trainingSet: await buildTrainingSet(url, SERVICE, entityRows(options, startedAt, endedAt)),
   };
+  return { ...traffic, ...(await serveModel(url, options, dataDir, startedAt, endedAt)) };
+}
+
+/** Trains and deploys the churn model on the traffic's features, then measures hydrated predictions. */
+async function serveModel(
+  url: string,
+  options: DemoOptions,
+  dataDir: string,
+  startedAt: number,
+  endedAt: number,
+): Promise<Pick<DemoSummary, 'model' | 'predictions'>> {
+  note(`training an XGBoost churn model on ${options.modelRows} point-in-time rows`);
+  const model = await deployChurnModel({
+    url,
+    dataDir,
+    featureService: SERVICE,
+    entities: modelEntityRows(options.modelRows, options.users, options.seed, startedAt, endedAt),
+    seed: options.seed,
+  });
+  note(`model "${MODEL_NAME}" version ${model.version} is in production; sending hydrated predictions`);
+  const predictions = await runPredictLoad({
+    url,
+    model: MODEL_NAME,
+    requests: options.predictRequests,
+    maxMs: PREDICT_MAX_MS,
+    concurrency: PREDICT_CONCURRENCY,
+    usersPerRequest: USERS_PER_PREDICTION,
+    users: options.users,
+    seed: options.seed,
+  });
+  return { model, predictions };
 }
 
 /** The concurrent push producers, each with its own seeded stream and a share of the rate, and the gRPC file producer. */

@@ -1,4 +1,5 @@
 /** The demo's closing report as text for people (the `--json` form is the summary object itself). */
+import { dirname } from 'node:path';
 import type { DemoSummary } from './run.js';
 
 /** The summary as a short plain-text report. */
@@ -38,7 +39,32 @@ export function formatSummary(s: DemoSummary): string {
     '  first rows:',
     ...table(t.sample).map((row) => `    ${row}`),
   );
+  lines.push(...modelLines(s));
   return `${lines.join('\n')}\n`;
+}
+
+function modelLines(s: DemoSummary): string[] {
+  const { model: m, predictions: p } = s;
+  const x = m.metrics;
+  const auc = x.holdoutAuc === null ? 'n/a (one class)' : x.holdoutAuc.toFixed(3);
+  const l = p.latencyMs;
+  return [
+    '',
+    `Churn model "${m.name}" version ${m.version} (${m.stage}), XGBoost ${x.xgboost}, ${x.trees} trees of depth ${x.maxDepth}`,
+    `  trained on ${x.trainRows} point-in-time rows of "${m.featureService}", held out the ${x.holdoutRows} latest ` +
+      `(from ${x.holdoutFrom}); synthetic label, ${(x.positiveRate * 100).toFixed(1)}% churned`,
+    `  holdout AUC ${auc}, logloss ${x.holdoutLogloss} (always the base rate: ${x.baselineLogloss})`,
+    `  inputs ${x.inputs.join(', ')}; missing values NaN`,
+    `  trained, pushed, promoted and ready in ${(m.elapsedMs / 1000).toFixed(1)}s; files in ${dirname(m.modelFile)}`,
+    '',
+    `Hydrated predictions (POST /v1/models/${p.model}/predict, ${p.usersPerRequest} users a request, ` +
+      `${p.concurrency} concurrent clients in the demo's process)`,
+    `  ${p.requests} requests, ${p.errors} errors in ${(p.durationMs / 1000).toFixed(1)}s: ` +
+      `${p.throughput} requests/s, ${p.predictionsPerSecond} users scored/s`,
+    `  latency p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms; ` +
+      `mean churn probability ${p.meanChurnProbability}`,
+    ...p.errorExamples.map((e) => `  error: ${e}`),
+  ];
 }
 
 function table(rows: Record<string, unknown>[]): string[] {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,8 @@ import { runMeridian, spawnCli } from '../helpers/meridian-process.js';
 
 const USERS = 200;
 const TRAINING_ROWS = 300;
+const MODEL_ROWS = 3000;
+const PREDICT_REQUESTS = 1000;
 
 describe('meridian demo', { timeout: 180_000 }, () => {
   let dataDir: string;
@@ -16,7 +18,16 @@ describe('meridian demo', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'meridian-demo-test-'));
     const args = ['demo', '--duration', '5s', '--users', String(USERS), '--rate', '500', '--json'];
-    const extra = ['--training-rows', String(TRAINING_ROWS), '--data-dir', dataDir];
+    const extra = [
+      '--training-rows',
+      String(TRAINING_ROWS),
+      '--model-rows',
+      String(MODEL_ROWS),
+      '--predict-requests',
+      String(PREDICT_REQUESTS),
+      '--data-dir',
+      dataDir,
+    ];
     const run = await runMeridian([...args, ...extra], {}, 150_000);
     expect(run.code, run.stderr).toBe(0);
     summary = JSON.parse(run.stdout) as DemoSummary;
@@ -77,8 +88,72 @@ describe('meridian demo', { timeout: 180_000 }, () => {
     );
   });
 
+  it('trains an XGBoost churn model that beats chance on a later, held-out slice of the training set', () => {
+    const { metrics, trainingSetFile, modelFile } = summary.model;
+    expect(metrics.rows).toBe(MODEL_ROWS);
+    expect(metrics.trainRows + metrics.holdoutRows).toBe(MODEL_ROWS);
+    expect(metrics.holdoutRows).toBeGreaterThan(0);
+    expect(metrics.rowsWithFeatures).toBeGreaterThan(MODEL_ROWS / 2);
+    expect(metrics.holdoutAuc).toBeGreaterThan(0.6);
+    expect(metrics.holdoutLogloss).toBeLessThan(metrics.baselineLogloss);
+    // The training set is the historical API's CSV: a header and one line per entity row.
+    const lines = readFileSync(trainingSetFile, 'utf8').trim().split('\n');
+    expect(lines[0]).toContain('user_spend:clipped_amount');
+    expect(lines).toHaveLength(MODEL_ROWS + 1);
+    expect(JSON.parse(readFileSync(modelFile, 'utf8')).learner.objective.name).toBe('binary:logistic');
+  });
+
+  it('pushes the model with its numeric inputs and NaN for missing values, and promotes it to production', () => {
+    const { model } = summary;
+    expect(model.version).toBeGreaterThanOrEqual(1);
+    expect(model.stage).toBe('production');
+    expect(model.productionVersion).toBe(model.version);
+    expect(model.featureService).toBe('churn_model');
+    expect(model.inputs).toEqual(model.metrics.inputs);
+    expect(model.inputs).not.toContain('user_activity:country');
+    expect(model.missingPolicy).toEqual({ default: 'nan' });
+  });
+
+  it('answers every hydrated prediction of the load from the production version', () => {
+    const p = summary.predictions;
+    expect(p.requests).toBeGreaterThan(0);
+    expect(p.requests).toBeLessThanOrEqual(PREDICT_REQUESTS);
+    expect(p.errors, p.errorExamples.join('; ')).toBe(0);
+    expect(p.servedVersions).toEqual([summary.model.version]);
+    expect(p.throughput).toBeGreaterThan(0);
+    expect(p.meanChurnProbability).toBeGreaterThan(0);
+    expect(p.meanChurnProbability).toBeLessThan(1);
+  });
+
+  it('reports ordered, positive latency percentiles of the prediction load', () => {
+    const l = summary.predictions.latencyMs;
+    expect(l.p50).toBeGreaterThan(0);
+    expect(l.p50).toBeLessThanOrEqual(l.p95);
+    expect(l.p95).toBeLessThanOrEqual(l.p99);
+    expect(l.p99).toBeLessThanOrEqual(l.max);
+  });
+
   it('reports progress on stderr while it runs', () => {
     expect(stderr).toMatch(/demo \d+s: \d+ events\/s, \d+ rows durable, \d+ online entities/);
+  });
+});
+
+describe('meridian demo without xgboost', { timeout: 120_000 }, () => {
+  it('fails before sending traffic, naming the package to install', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'meridian-demo-nopy-'));
+    try {
+      const run = await runMeridian(
+        ['demo', '--duration', '5s', '--users', '20', '--rate', '50', '--data-dir', dataDir],
+        { MERIDIAN_PYTHON: join(dataDir, 'no-python3') },
+        100_000,
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('apt-get install -y python3-xgboost');
+      expect(run.stderr).not.toContain('starting the platform');
+      expect(existsSync(join(dataDir, 'churn-model'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -98,6 +173,10 @@ describe('meridian demo interrupted', { timeout: 120_000 }, () => {
       '50',
       '--rate',
       '200',
+      '--model-rows',
+      '500',
+      '--predict-requests',
+      '100',
       '--json',
       '--data-dir',
       dataDir,
