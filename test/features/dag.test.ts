@@ -11,6 +11,7 @@ import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
+import { USER } from '../helpers/catalog.js';
 import { expectCode } from '../helpers/errors.js';
 import { countRows } from '../helpers/offline.js';
 import { tempStoreDir } from '../helpers/servers.js';
@@ -26,7 +27,7 @@ const tsView = (name: string, src: string, transform: string, features = { x: 'f
 });
 
 const definitions = planApply(emptyState(), {
-  entities: [{ name: 'user', joinKeys: ['user_id'] }],
+  entities: [USER],
   sources: ['activity', 'risky', 'gaps', 'extras', 'nulls', 'closures'].map(source),
   featureViews: [
     // Declared downstream first: the engine orders views, not the payload.

@@ -18,19 +18,15 @@ import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
+import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
 import { countRows } from '../helpers/offline.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
 const catalog = catalogFromDefinitions(
   definitionsSchema.parse({
-    entities: [{ name: 'user', joinKeys: ['user_id'] }],
+    entities: [USER],
     sources: [
-      {
-        name: 'activity',
-        kind: 'batch',
-        timestampField: 'ts',
-        schema: { user_id: 'int64', amount: 'float64', country: 'string', ts: 'timestamp' },
-      },
+      activitySource({ kind: 'batch' }),
       {
         name: 'wide',
         kind: 'batch',
@@ -49,12 +45,7 @@ const catalog = catalogFromDefinitions(
       },
     ],
     featureViews: [
-      {
-        name: 'user_activity',
-        entities: ['user'],
-        source: 'activity',
-        features: { amount: 'float64', country: 'string' },
-      },
+      userActivityView(),
       {
         name: 'user_double',
         entities: ['user'],

@@ -24,26 +24,16 @@ import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
+import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
 import { countRows } from '../helpers/offline.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
-const SCHEMA = { user_id: 'int64', amount: 'float64', country: 'string', ts: 'timestamp' };
 const catalog = catalogFromDefinitions(
   definitionsSchema.parse({
-    entities: [{ name: 'user', joinKeys: ['user_id'] }],
-    sources: [
-      { name: 'activity', kind: 'stream', timestampField: 'ts', schema: SCHEMA },
-      { name: 'mirror', kind: 'batch', timestampField: 'ts', schema: SCHEMA },
-    ],
+    entities: [USER],
+    sources: [activitySource(), { ...activitySource({ kind: 'batch' }), name: 'mirror' }],
     featureViews: [
-      {
-        name: 'user_activity',
-        entities: ['user'],
-        source: 'activity',
-        online: true,
-        ttl: '3650d',
-        features: { amount: 'float64', country: 'string' },
-      },
+      userActivityView({ online: true, ttl: '3650d' }),
       {
         name: 'user_mirror',
         entities: ['user'],
@@ -449,17 +439,9 @@ describe('the platform', { timeout: 90_000 }, () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        entities: [{ name: 'user', joinKeys: ['user_id'] }],
-        sources: [{ name: 'activity', kind: 'stream', timestampField: 'ts', schema: SCHEMA }],
-        featureViews: [
-          {
-            name: 'user_activity',
-            entities: ['user'],
-            source: 'activity',
-            online: true,
-            features: { amount: 'float64' },
-          },
-        ],
+        entities: [USER],
+        sources: [activitySource()],
+        featureViews: [userActivityView({ online: true, features: { amount: 'float64' } })],
       }),
     });
     expect(applied.status).toBe(200);

@@ -12,28 +12,14 @@ import { definitionsSchema } from '../../src/features/definitions.js';
 import { viewTable, viewTableSchema } from '../../src/features/layout.js';
 import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
+import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
 const catalog = catalogFromDefinitions(
   definitionsSchema.parse({
-    entities: [{ name: 'user', joinKeys: ['user_id'] }],
-    sources: [
-      {
-        name: 'activity',
-        kind: 'stream',
-        timestampField: 'ts',
-        schema: { user_id: 'int64', amount: 'float64', country: 'string', ts: 'timestamp' },
-      },
-    ],
-    featureViews: [
-      {
-        name: 'user_activity',
-        entities: ['user'],
-        source: 'activity',
-        ttl: '30d',
-        features: { amount: 'float64', country: 'string' },
-      },
-    ],
+    entities: [USER],
+    sources: [activitySource()],
+    featureViews: [userActivityView({ ttl: '30d' })],
     featureServices: [{ name: 'churn', features: ['user_activity:amount'] }],
   }),
 );

@@ -15,19 +15,13 @@ import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
+import { activitySource, USER } from '../helpers/catalog.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
 const catalog = catalogFromDefinitions(
   planApply(emptyState(), {
-    entities: [{ name: 'user', joinKeys: ['user_id'] }],
-    sources: [
-      {
-        name: 'activity',
-        kind: 'stream',
-        timestampField: 'ts',
-        schema: { user_id: 'int64', amount: 'float64', ts: 'timestamp' },
-      },
-    ],
+    entities: [USER],
+    sources: [activitySource({ features: { amount: 'float64' } })],
     featureViews: [
       { name: 'amounts', entities: ['user'], source: 'activity', features: { amount: 'float64' } },
       {

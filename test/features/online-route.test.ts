@@ -17,21 +17,14 @@ import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { FeatureValue, OnlineStore } from '../../src/stores/online/port.js';
+import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
 import { type RunningServer, serverAvailable, startRedis, tempStoreDir } from '../helpers/servers.js';
 
 const catalog = catalogFromDefinitions(
   definitionsSchema.parse({
-    entities: [
-      { name: 'user', joinKeys: ['user_id'] },
-      { name: 'merchant', joinKeys: ['merchant_id', 'region'] },
-    ],
+    entities: [USER, { name: 'merchant', joinKeys: ['merchant_id', 'region'] }],
     sources: [
-      {
-        name: 'activity',
-        kind: 'stream',
-        timestampField: 'ts',
-        schema: { user_id: 'int64', amount: 'float64', country: 'string', ts: 'timestamp' },
-      },
+      activitySource(),
       {
         name: 'profiles',
         kind: 'batch',
@@ -52,13 +45,7 @@ const catalog = catalogFromDefinitions(
       },
     ],
     featureViews: [
-      {
-        name: 'user_activity',
-        entities: ['user'],
-        source: 'activity',
-        ttl: '1h',
-        features: { amount: 'float64', country: 'string' },
-      },
+      userActivityView({ ttl: '1h' }),
       {
         name: 'user_profile',
         entities: ['user'],

@@ -9,6 +9,7 @@ import { viewTable, viewTableSchema } from '../../src/features/layout.js';
 import { getHistoricalFeatures } from '../../src/features/retrieval/point-in-time.js';
 import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineRow, OfflineStore } from '../../src/stores/offline/port.js';
+import { USER } from '../helpers/catalog.js';
 import { expectCode, expectInvalid } from '../helpers/errors.js';
 import { tempStoreDir } from '../helpers/servers.js';
 import { type OracleFeature, pointInTimeOracle } from './oracle.js';
@@ -30,10 +31,7 @@ function testCatalog(suffix: string, ttl: { user?: string; pair?: string } = {})
   });
   return catalogFromDefinitions(
     definitionsSchema.parse({
-      entities: [
-        { name: 'user', joinKeys: ['user_id'] },
-        { name: 'merchant', joinKeys: ['merchant_id'] },
-      ],
+      entities: [USER, { name: 'merchant', joinKeys: ['merchant_id'] }],
       sources: [
         {
           name: 'payments',

@@ -22,6 +22,7 @@ import type { OnlineStore } from '../../src/stores/online/port.js';
 import { createEventStream } from '../../src/stores/stream/index.js';
 import { MemoryEventStream } from '../../src/stores/stream/memory.js';
 import { deadLetterTopic, type EventStream, type StreamMessage } from '../../src/stores/stream/port.js';
+import { USER } from '../helpers/catalog.js';
 import { expectInvalid } from '../helpers/errors.js';
 import { type RunningServer, serverAvailable, startNats, tempStoreDir } from '../helpers/servers.js';
 
@@ -40,7 +41,7 @@ const view = (name: string, from: string) => ({
 const catalogOf = (sources: ReturnType<typeof source>[]) =>
   catalogFromDefinitions(
     definitionsSchema.parse({
-      entities: [{ name: 'user', joinKeys: ['user_id'] }],
+      entities: [USER],
       sources,
       featureViews: sources.map((s) => view(`${s.name}_view`, s.name)),
       featureServices: [],

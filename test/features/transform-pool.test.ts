@@ -3,6 +3,7 @@ import { catalogFromDefinitions } from '../../src/features/catalog.js';
 import { createTransformPool, type TransformPool } from '../../src/features/ingest/transform-pool.js';
 import { runTsView, TRANSFORM_CHUNK_ROWS } from '../../src/features/ingest/ts-transform.js';
 import { emptyState, planApply } from '../../src/features/plan.js';
+import { USER } from '../helpers/catalog.js';
 import { expectCode, expectInvalid } from '../helpers/errors.js';
 
 let pool: TransformPool;
@@ -104,7 +105,7 @@ describe('runTsView', () => {
   const viewOf = (transform: string) =>
     catalogFromDefinitions(
       planApply(emptyState(), {
-        entities: [{ name: 'user', joinKeys: ['user_id'] }],
+        entities: [USER],
         sources: [
           { name: 's', kind: 'stream', timestampField: 'ts', schema: { user_id: 'int64', ts: 'timestamp' } },
         ],

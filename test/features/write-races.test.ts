@@ -12,22 +12,15 @@ import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createOnlineStore } from '../../src/stores/online/index.js';
 import type { OnlineStore } from '../../src/stores/online/port.js';
+import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
 import { tempStoreDir } from '../helpers/servers.js';
 
+const AMOUNT = { amount: 'float64' } as const;
 const catalog = catalogFromDefinitions(
   definitionsSchema.parse({
-    entities: [{ name: 'user', joinKeys: ['user_id'] }],
-    sources: [
-      {
-        name: 'activity',
-        kind: 'stream',
-        timestampField: 'ts',
-        schema: { user_id: 'int64', amount: 'float64', ts: 'timestamp' },
-      },
-    ],
-    featureViews: [
-      { name: 'user_activity', entities: ['user'], source: 'activity', features: { amount: 'float64' } },
-    ],
+    entities: [USER],
+    sources: [activitySource({ features: AMOUNT })],
+    featureViews: [userActivityView({ features: AMOUNT })],
   }),
 );
 

@@ -86,6 +86,53 @@ describe('meridian models against a server with the registry routes', { timeout:
     expect(missing.stderr).toContain('no version 9');
   });
 
+  it('stores the policy given with --missing, which describe then shows', async () => {
+    const policy = { default: 'nan', values: { r0: 0, r3: -1.5 } };
+    const pushed = await meridian(
+      'push',
+      'churn',
+      MODEL,
+      '--format',
+      'lightgbm',
+      '--features',
+      'churn_fs',
+      '--missing',
+      JSON.stringify(policy),
+    );
+    expect(pushed.code, pushed.stderr).toBe(0);
+    await meridian('push', 'churn', MODEL, '--format', 'lightgbm');
+    const described = JSON.parse((await meridian('describe', 'churn')).stdout);
+    expect(described.versions.map((v: { missingPolicy?: unknown }) => v.missingPolicy)).toEqual([
+      policy,
+      undefined,
+    ]);
+  });
+
+  it('refuses --missing that is not JSON, naming the flag and showing the policy syntax, exit code 1', async () => {
+    const result = await meridian('push', 'churn', MODEL, '--format', 'lightgbm', '--missing', 'nan');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("option '--missing <json>' argument 'nan' is invalid");
+    expect(result.stderr.replace(/\s+/g, ' ')).toContain(
+      '{"default": "error"|"nan", "values": {"amount": 0}}',
+    );
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses a --missing policy the server cannot follow, naming the field and the fix, and stores nothing', async () => {
+    for (const [missing, field, fix] of [
+      ['{"default": "zero"}', 'missing.default', 'send {"default": "error"|"nan", "values": {"amount": 0}}'],
+      ['{"values": {"r0": "0"}}', 'missing.values.r0', 'use "default": "nan" for NaN'],
+    ] as const) {
+      const result = await meridian('push', 'refused', MODEL, '--format', 'lightgbm', '--missing', missing);
+      expect(result.code, missing).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`^meridian: ${field.replaceAll('.', '\\.')}: `));
+      expect(result.stderr).toContain(fix);
+    }
+    const described = await meridian('describe', 'refused');
+    expect(described.code).toBe(1);
+    expect(described.stderr).toContain('refused');
+  });
+
   it('names the server it cannot reach', async () => {
     const port = await freePort();
     const result = await runMeridian(['models', 'list', '--url', `http://127.0.0.1:${port}`]);

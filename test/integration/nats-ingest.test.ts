@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { Platform } from '../../src/platform.js';
+import { USER } from '../helpers/catalog.js';
 import { type RunningServer, serverAvailable, startNats, tempStoreDir } from '../helpers/servers.js';
 
 const T0 = Date.parse('2024-05-01T00:00:00Z');
@@ -15,7 +16,7 @@ const event = (user: number, minutes: number, amount: number) => ({
 });
 
 const definitions = (sources: string[]) => ({
-  entities: [{ name: 'user', joinKeys: ['user_id'] }],
+  entities: [USER],
   sources: sources.map((name) => ({
     name,
     kind: 'stream',

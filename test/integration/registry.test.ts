@@ -18,6 +18,7 @@ import { FeatureRegistry } from '../../src/features/registry.js';
 import { MeridianClient } from '../../src/sdk/client.js';
 import { createStateStore } from '../../src/stores/state/index.js';
 import type { StateStore } from '../../src/stores/state/port.js';
+import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
 import { expectCode } from '../helpers/errors.js';
 import { REPO_ROOT } from '../helpers/meridian-process.js';
 import {
@@ -33,23 +34,10 @@ const exampleDefinitions = collectDefinitions(example, 'examples/churn/features.
 /** A small project; `sql` replaces the SQL view's query, `withService: false` drops the service. */
 function project(options: { sql?: string; withService?: boolean } = {}) {
   return {
-    entities: [{ name: 'user', joinKeys: ['user_id'] }],
-    sources: [
-      {
-        name: 'activity',
-        kind: 'stream',
-        timestampField: 'ts',
-        schema: { user_id: 'int64', amount: 'float64', country: 'string', ts: 'timestamp' },
-      },
-    ],
+    entities: [USER],
+    sources: [activitySource()],
     featureViews: [
-      {
-        name: 'user_activity',
-        entities: ['user'],
-        source: 'activity',
-        ttl: '30d',
-        features: { amount: 'float64', country: 'string' },
-      },
+      userActivityView({ ttl: '30d' }),
       {
         name: 'user_spend',
         entities: ['user'],

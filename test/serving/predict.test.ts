@@ -5,6 +5,9 @@ import { loadConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { Platform } from '../../src/platform.js';
 import { loadXgboostModel } from '../../src/serving/runtimes/xgboost.js';
+import { fixtureNamed } from '../clients/oip-expect.js';
+import { close, fixtureModels, readNumericCsv } from '../clients/oip-fixtures.js';
+import { USER } from '../helpers/catalog.js';
 import {
   type RunningServer,
   serverAvailable,
@@ -23,9 +26,32 @@ const ROWS: Record<number, number[]> = {
 /** Mapped by `view:feature` ref and by bare feature name alike. */
 const INPUTS = 'user_stats:r0,r1,r2,user_stats:r3,r4';
 
+/** XGBoost binary:logistic over f0..f7, served as "clf" from the feature service "clf_features". */
+const CLASSIFIER = fixtureNamed(fixtureModels(), 'xgboost-binary');
+const CLF_FEATURES = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
+/** The first three fixture rows without NaN (one of them labelled 1), keyed by the user they are stored for. */
+const CLF_USERS = [201, 202, 203];
+const CLF_FIXTURE = readNumericCsv(CLASSIFIER.inputsCsv)
+  .map((row, i) => ({ row, i }))
+  .filter(({ row }) => row.every((v) => !Number.isNaN(v)))
+  .slice(0, CLF_USERS.length);
+const CLF_ROWS = CLF_FIXTURE.map(({ row }) => row);
+/** XGBoost's own P(class 1) for those rows. */
+const CLF_EXPECTED = CLF_FIXTURE.map(({ i }) => readNumericCsv(CLASSIFIER.predictionsCsv)[i]![0]!);
+
 const definitions = {
-  entities: [{ name: 'user', joinKeys: ['user_id'] }],
+  entities: [USER],
   sources: [
+    {
+      name: 'clf_inputs',
+      kind: 'stream',
+      timestampField: 'ts',
+      schema: {
+        user_id: 'int64',
+        ts: 'timestamp',
+        ...Object.fromEntries(CLF_FEATURES.map((f) => [f, 'float64'])),
+      },
+    },
     {
       name: 'stats',
       kind: 'stream',
@@ -39,13 +65,22 @@ const definitions = {
   ],
   featureViews: [
     {
+      name: 'user_clf',
+      entities: ['user'],
+      source: 'clf_inputs',
+      features: Object.fromEntries(CLF_FEATURES.map((f) => [f, 'float64'])),
+    },
+    {
       name: 'user_stats',
       entities: ['user'],
       source: 'stats',
       features: Object.fromEntries(FEATURES.map((f) => [f, 'float64'])),
     },
   ],
-  featureServices: [{ name: 'reg_features', features: ['user_stats:*'] }],
+  featureServices: [
+    { name: 'reg_features', features: ['user_stats:*'] },
+    { name: 'clf_features', features: ['user_clf:*'] },
+  ],
 };
 
 async function byHand(rows: number[][]): Promise<number[]> {
@@ -79,10 +114,10 @@ async function pushModel(url: string, fields: Record<string, string>): Promise<n
   return body.version;
 }
 
-async function untilReady(url: string): Promise<void> {
+async function untilReady(url: string, model = 'reg'): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while ((await fetch(`${url}/v2/models/reg/ready`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error('model reg never became ready');
+  while ((await fetch(`${url}/v2/models/${model}/ready`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`model ${model} never became ready`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -93,6 +128,41 @@ function events(): Record<string, unknown>[] {
     ts: new Date().toISOString(),
     ...Object.fromEntries(FEATURES.map((f, i) => [f, row[i]])),
   }));
+}
+
+function classifierEvents(): Record<string, unknown>[] {
+  return CLF_USERS.map((user, r) => ({
+    user_id: user,
+    ts: new Date().toISOString(),
+    ...Object.fromEntries(CLF_FEATURES.map((f, i) => [f, CLF_ROWS[r]![i]])),
+  }));
+}
+
+/** Pushes the XGBoost binary fixture as model "clf" hydrating from "clf_features", and promotes it. */
+async function pushClassifier(url: string): Promise<void> {
+  const form = new FormData();
+  form.set('format', 'xgboost');
+  form.set('featureService', 'clf_features');
+  form.set('file', new Blob([readFileSync(CLASSIFIER.modelPath)]), 'model.json');
+  const res = await fetch(`${url}/v1/models/clf/versions`, { method: 'POST', body: form });
+  expect(res.status, await res.text()).toBe(201);
+  expect((await postJson(url, '/v1/models/clf/versions/1/stage', { stage: 'production' })).status).toBe(200);
+  await untilReady(url, 'clf');
+}
+
+/** `rows` through OIP v2 inference on model `name`: its probabilities per row and labels. */
+async function inferClassifier(url: string, name: string, rows: number[][]) {
+  const { status, body } = await postJson(url, `/v2/models/${name}/infer`, {
+    inputs: [{ name: 'input', datatype: 'FP64', shape: [rows.length, rows[0]!.length], data: rows.flat() }],
+  });
+  expect(status, JSON.stringify(body)).toBe(200);
+  const outputs = body.outputs as { name: string; shape: number[]; data: number[] }[];
+  const probabilities = outputs.find((o) => o.name === 'probabilities')!;
+  const columns = probabilities.shape[1]!;
+  return {
+    probabilities: rows.map((_, r) => probabilities.data.slice(r * columns, (r + 1) * columns)),
+    labels: outputs.find((o) => o.name === 'label')!.data,
+  };
 }
 
 function platformConfig(
@@ -126,6 +196,9 @@ describe('hydrating prediction on a running platform', { timeout: 120_000 }, () 
     url = platform.httpUrl;
     expect((await post('/v1/apply', definitions)).status).toBe(200);
     expect((await post('/v1/sources/stats/events', { events: events() })).status).toBe(200);
+    const clf = await post('/v1/sources/clf_inputs/events', { events: classifierEvents() });
+    expect(clf.status, JSON.stringify(clf.body)).toBe(200);
+    await pushClassifier(url);
     const v1 = await push({ featureService: 'reg_features', inputs: INPUTS });
     await push({ featureService: 'reg_features', inputs: INPUTS, missing: '{"default": "nan"}' });
     await push({
@@ -150,6 +223,38 @@ describe('hydrating prediction on a running platform', { timeout: 120_000 }, () 
     expect(body.version).toBe(1);
     expect(body.features).toBeUndefined();
     expect(body.predictions).toEqual(await byHand([ROWS[102]!, ROWS[101]!]));
+  });
+
+  it('answers a classifier with probabilities per class and a label per entity, as OIP inference does on the same feature values', async () => {
+    const users = [CLF_USERS[2]!, CLF_USERS[0]!, CLF_USERS[1]!];
+    const rows = users.map((u) => CLF_ROWS[CLF_USERS.indexOf(u)]!);
+    const { status, body } = await post('/v1/models/clf/predict', {
+      entities: { user_id: users },
+      includeFeatures: true,
+    });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect([body.model, body.version, body.predictions]).toEqual(['clf', 1, undefined]);
+    expect(body.features).toEqual(
+      Object.fromEntries(CLF_FEATURES.map((f, i) => [f, rows.map((row) => row[i])])),
+    );
+    const direct = await inferClassifier(url, 'clf', rows);
+    expect(body.probabilities).toEqual(direct.probabilities);
+    expect(body.labels).toEqual(direct.labels);
+  });
+
+  it("answers a classifier with XGBoost's own probabilities (float32, 1e-5 relative) and the label they imply", async () => {
+    const { status, body } = await post('/v1/models/clf/predict', { entities: { user_id: CLF_USERS } });
+    expect(status, JSON.stringify(body)).toBe(200);
+    const probabilities = body.probabilities as number[][];
+    expect(probabilities.map((p) => p.length)).toEqual(CLF_USERS.map(() => 2));
+    probabilities.forEach((p, r) => {
+      expect(close(p[1]!, CLF_EXPECTED[r]!, CLASSIFIER), `row ${r}: ${p[1]} vs ${CLF_EXPECTED[r]}`).toBe(
+        true,
+      );
+      expect(close(p[0]!, 1 - CLF_EXPECTED[r]!, CLASSIFIER), `row ${r}: P(class 0) ${p[0]}`).toBe(true);
+    });
+    expect(body.labels).toEqual(CLF_EXPECTED.map((p) => (p > 0.5 ? 1 : 0)));
+    expect(new Set(body.labels as number[]).size).toBe(2);
   });
 
   it('refuses a missing entity under the default error policy, naming the entity and feature', async () => {
