@@ -6,8 +6,19 @@ import { existsSync, openAsBlob } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type ErrorCode, type ErrorDetails, invalidArgument, MeridianError } from '../core/errors.js';
-import type { ModelDescription, ModelSummary, ModelVersion } from '../serving/model-version.js';
+import {
+  type ErrorCode,
+  type ErrorDetails,
+  invalidArgument,
+  isMeridianError,
+  MeridianError,
+} from '../core/errors.js';
+import {
+  checkMissingPolicy,
+  type ModelDescription,
+  type ModelSummary,
+  type ModelVersion,
+} from '../serving/model-version.js';
 import { MODEL_FORMATS } from '../serving/runtimes/model.js';
 import { table } from './table.js';
 
@@ -41,7 +52,7 @@ export function registerModelCommands(program: Command): void {
     .option(
       '--missing <json>',
       'what hydrated predictions do with a missing feature: {"default": "error"|"nan", "values": {"amount": 0}}',
-      parseJsonObject,
+      parseMissingFlag,
     )
     .option('--metrics <json>', 'training metrics as a JSON object', parseJsonObject)
     .option('--url <url>', 'the server (env MERIDIAN_URL)', DEFAULT_URL)
@@ -159,6 +170,18 @@ function parseJson(text: string): unknown {
 function parseVersion(value: string): number {
   if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError('expected a version number 1, 2, 3, ...');
   return Number(value);
+}
+
+/** A missing-value policy, checked here with the server's own rules so the error names the flag. */
+function parseMissingFlag(value: string): Record<string, unknown> {
+  const parsed = parseJson(value);
+  try {
+    checkMissingPolicy(parsed);
+  } catch (err) {
+    if (!isMeridianError(err)) throw err;
+    throw new InvalidArgumentError(err.message);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 function parseJsonObject(value: string): Record<string, unknown> {
