@@ -6,6 +6,8 @@
  *   the two alternating per concurrency so load on the shared machine hits both alike;
  * - over gRPC (OIP v2 ModelInfer with raw contents) from an in-process grpc-js client, for which the
  *   peer has no counterpart.
+ * A second table (bench/hydrated.ts) measures hydrated prediction, 100 entities from the online
+ *   store per request, against the plain online read of the same features.
  * The raw tree evaluation against xgboost's own C++ predict is `npx tsx bench/xgboost-eval.ts`.
  * Run with `npm run bench:serving`; BENCH_SECONDS sets each run's length (default 5),
  * BENCH_PEER_WORKERS the uvicorn workers (default 1; see the printed note).
@@ -18,6 +20,7 @@ import * as grpc from '@grpc/grpc-js';
 import { inferenceServiceClass } from '../src/api/oip-grpc.js';
 import { startMeridian } from '../test/helpers/meridian-process.js';
 import { freePort, tempStoreDir, waitForPort } from '../test/helpers/servers.js';
+import { hydratedBench } from './hydrated.js';
 import { ensureWrk, wrkPost } from './lib/wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -155,6 +158,8 @@ async function main(): Promise<void> {
     await meridian.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  console.log();
+  await hydratedBench(SECONDS);
 }
 
 function print(rows: string[][]): void {

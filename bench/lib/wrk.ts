@@ -31,19 +31,39 @@ export function ensureWrk(): void {
 const toMs = (value: string, unit: string): number =>
   Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
 
-/** POSTs `body` as JSON to `url` from one wrk thread with `connections` connections for `seconds`. */
+/**
+ * The wrk script: one fixed body, or several sent in turn per connection (a `request` function, which
+ * costs wrk a little per request, so it is used only when there is more than one body). The bodies
+ * are written as JSON string literals, which Lua reads the same as long as they are plain ASCII.
+ */
+function postScript(bodies: readonly string[], delayMs: number): string {
+  const pace = delayMs > 0 ? `delay = function()\n  return ${delayMs}\nend\n` : '';
+  const head = `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n${pace}`;
+  if (bodies.length === 1) return `${head}wrk.body = ${JSON.stringify(bodies[0])}\n`;
+  const list = bodies.map((b) => JSON.stringify(b)).join(',\n');
+  return `${head}local bodies = {\n${list}\n}\nlocal n = 0\nrequest = function()\n  n = n % #bodies + 1\n  return wrk.format(nil, nil, nil, bodies[n])\nend\n`;
+}
+
+/**
+ * POSTs `body` as JSON to `url` from one wrk thread with `connections` connections for `seconds`;
+ * given several bodies, each connection sends them in turn. With `delayMs` each connection waits that
+ * long between an answer and its next request (clients that pace themselves instead of saturating the
+ * server; latency is still measured from sending to answer).
+ */
 export async function wrkPost(
   url: string,
-  body: string,
+  body: string | readonly string[],
   connections: number,
   seconds: number,
+  delayMs = 0,
 ): Promise<WrkResult> {
+  const bodies = typeof body === 'string' ? [body] : body;
+  if (bodies.length === 0 || bodies.some((b) => !/^[\x20-\x7e]*$/.test(b))) {
+    throw new Error('wrkPost takes one or more bodies of printable ASCII');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'wrk-'));
   const script = join(dir, 'post.lua');
-  writeFileSync(
-    script,
-    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`,
-  );
+  writeFileSync(script, postScript(bodies, Math.round(delayMs)));
   try {
     const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url];
     const { stdout: out } = await promisify(execFile)('wrk', args);

@@ -208,10 +208,16 @@ async function policyOf(
 function outputs(served: ServedModel, prediction: Prediction, rows: number): Record<string, unknown> {
   if (prediction.predictions) return { predictions: Array.from(prediction.predictions) };
   const { classCount = 2, classLabels } = served.model.signature;
-  const probabilities: number[][] = [];
+  const flat = prediction.probabilities!;
+  // Plain loops: a typed-array view and Array.from per row cost more than the rest of this function.
+  const probabilities = new Array<number[]>(rows);
   for (let r = 0; r < rows; r++) {
-    probabilities.push(Array.from(prediction.probabilities!.subarray(r * classCount, (r + 1) * classCount)));
+    const row = new Array<number>(classCount);
+    for (let c = 0; c < classCount; c++) row[c] = flat[r * classCount + c]!;
+    probabilities[r] = row;
   }
-  const labels = Array.from(prediction.label ?? [], (i) => classLabels?.[i] ?? i);
+  const label = prediction.label ?? [];
+  const labels = new Array<number | string>(label.length);
+  for (let r = 0; r < label.length; r++) labels[r] = classLabels?.[label[r]!] ?? label[r]!;
   return { probabilities, labels };
 }
