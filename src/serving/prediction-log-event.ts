@@ -1,6 +1,8 @@
 /**
- * A prediction log event: one per predicted row, as published to the `predictions` topic and stored
- * in the offline `predictions` table.
+ * The prediction log's wire format: newline-delimited JSON, one line per predicted row, whose keys
+ * are the offline `predictions` table's columns. Lines are written as text straight from the request's
+ * typed arrays (no per-row objects, no JSON.stringify of whole events), and the sink hands them to
+ * DuckDB's own JSON reader, so neither end parses or builds rows on the serving thread.
  */
 import type { OfflineSchema } from '../stores/offline/port.js';
 import type { InferenceObservation } from './inference-observation.js';
@@ -8,8 +10,9 @@ import type { InferenceObservation } from './inference-observation.js';
 export const PREDICTIONS_TOPIC = 'predictions';
 export const PREDICTIONS_TABLE = 'predictions';
 
-export interface PredictionEvent {
-  requestId: string;
+/** One line of the log: a predicted row. */
+export interface PredictionLine {
+  request_id: string;
   /** The row's index in its request. */
   row: number;
   model: string;
@@ -17,12 +20,12 @@ export interface PredictionEvent {
   protocol: string;
   /** ISO 8601. */
   time: string;
-  entityKeys: Record<string, unknown> | null;
-  featureNames: string[] | null;
+  entity_keys: Record<string, unknown> | null;
+  feature_names: string[] | null;
   /** The input row; null where missing (NaN). */
   features: (number | null)[];
   output: { label?: number | string; probabilities?: number[]; prediction?: number };
-  latencyMs: number;
+  latency_ms: number;
 }
 
 export const PREDICTIONS_SCHEMA: OfflineSchema = {
@@ -39,58 +42,80 @@ export const PREDICTIONS_SCHEMA: OfflineSchema = {
   latency_ms: 'float64',
 };
 
-/** The event of row `row` of a successful observation. */
-export function predictionEvent(o: InferenceObservation, row: number): PredictionEvent {
-  const width = o.batch ? o.batch.values.length / Math.max(1, o.batch.rows) : 0;
-  const values = o.batch ? Array.from(o.batch.values.subarray(row * width, (row + 1) * width)) : [];
-  return {
-    requestId: o.requestId,
-    row,
-    model: o.model,
-    version: o.version,
-    protocol: o.protocol,
-    time: new Date(o.time).toISOString(),
-    entityKeys: o.entityKeys ? rowOf(o.entityKeys, row) : null,
-    featureNames: o.featureNames ?? null,
-    features: values.map((v) => (Number.isNaN(v) ? null : v)),
-    output: outputOf(o, row),
-    latencyMs: o.requestSeconds * 1000,
-  };
+/** DuckDB `read_json` column types of a line, in the table's column order. */
+export const PREDICTION_LINE_COLUMNS: Record<string, string> = {
+  request_id: 'VARCHAR',
+  row: 'INTEGER',
+  model: 'VARCHAR',
+  version: 'BIGINT',
+  protocol: 'VARCHAR',
+  time: 'TIMESTAMP',
+  entity_keys: 'JSON',
+  feature_names: 'JSON',
+  features: 'JSON',
+  output: 'JSON',
+  latency_ms: 'DOUBLE',
+};
+
+/** The lines of the first `rows` rows of a successful observation, each ending in a newline. */
+export function predictionLines(o: InferenceObservation, rows = o.batch?.rows ?? 0): string {
+  const batch = o.batch;
+  if (!batch || rows <= 0) return '';
+  const width = batch.values.length / Math.max(1, batch.rows);
+  const common =
+    `{"request_id":${JSON.stringify(o.requestId)},"model":${JSON.stringify(o.model)},` +
+    `"version":${o.version},"protocol":${JSON.stringify(o.protocol)},` +
+    `"time":"${new Date(o.time).toISOString()}","latency_ms":${number(o.requestSeconds * 1000)},` +
+    `"feature_names":${o.featureNames ? JSON.stringify(o.featureNames) : 'null'},"row":`;
+  const keys = o.entityKeys
+    ? Object.entries(o.entityKeys).map(([k, v]) => [JSON.stringify(k), v] as const)
+    : [];
+  const output = outputWriter(o, batch.rows);
+  let text = '';
+  for (let row = 0; row < rows; row++) {
+    let features = '';
+    for (let i = row * width; i < (row + 1) * width; i++) {
+      features += (i > row * width ? ',' : '') + number(batch.values[i]!);
+    }
+    let entity = 'null';
+    if (keys.length > 0) {
+      entity = `{${keys.map(([k, values]) => `${k}:${scalar(values[row])}`).join(',')}}`;
+    }
+    text += `${common}${row},"entity_keys":${entity},"features":[${features}],"output":${output(row)}}\n`;
+  }
+  return text;
 }
 
-/** The table row of an event. */
-export function predictionRow(event: PredictionEvent): Record<string, unknown> {
-  return {
-    request_id: event.requestId,
-    row: event.row,
-    model: event.model,
-    version: event.version,
-    protocol: event.protocol,
-    time: new Date(event.time),
-    entity_keys: event.entityKeys,
-    feature_names: event.featureNames,
-    features: event.features,
-    output: event.output,
-    latency_ms: event.latencyMs,
-  };
-}
-
-function rowOf(columns: Record<string, readonly unknown[]>, row: number): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(columns).map(([key, values]) => [key, values[row] ?? null]));
-}
-
-function outputOf(o: InferenceObservation, row: number): PredictionEvent['output'] {
+/** How one row's output is written: label and probabilities for classifiers, prediction for regressors. */
+function outputWriter(o: InferenceObservation, rows: number): (row: number) => string {
   const p = o.prediction;
-  if (!p) return {};
-  const output: PredictionEvent['output'] = {};
-  if (p.predictions) output.prediction = p.predictions[row] ?? Number.NaN;
-  if (p.label) {
-    const index = p.label[row] ?? 0;
-    output.label = o.classLabels?.[index] ?? index;
-  }
-  if (p.probabilities && o.batch && o.batch.rows > 0) {
-    const classes = p.probabilities.length / o.batch.rows;
-    output.probabilities = Array.from(p.probabilities.subarray(row * classes, (row + 1) * classes));
-  }
-  return output;
+  if (!p) return () => '{}';
+  const classes = p.probabilities && rows > 0 ? p.probabilities.length / rows : 0;
+  return (row) => {
+    const parts: string[] = [];
+    if (p.predictions) parts.push(`"prediction":${number(p.predictions[row] ?? Number.NaN)}`);
+    if (p.label) {
+      const index = p.label[row] ?? 0;
+      parts.push(`"label":${scalar(o.classLabels?.[index] ?? index)}`);
+    }
+    if (p.probabilities && classes > 0) {
+      let list = '';
+      for (let c = 0; c < classes; c++)
+        list += (c > 0 ? ',' : '') + number(p.probabilities[row * classes + c]!);
+      parts.push(`"probabilities":[${list}]`);
+    }
+    return `{${parts.join(',')}}`;
+  };
+}
+
+/** A JSON number, or null for NaN (missing) and infinities, which JSON cannot hold. */
+function number(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
+function scalar(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return number(value);
+  return JSON.stringify(value);
 }

@@ -1,14 +1,15 @@
 /**
- * The prediction log's producer: every predicted row becomes an event on the `predictions` topic.
- * Requests only append to a bounded in-memory buffer; a background timer publishes it in batches, so
- * the request path never waits on the stream. When the buffer is full the row is dropped and counted,
- * never queued without bound: the log is telemetry and must not take the server's memory down.
+ * The prediction log's producer: every predicted row becomes a line on the `predictions` topic.
+ * Requests only append their observation to a bounded in-memory buffer; a background timer writes
+ * and publishes it in batches, so the request path never waits on the stream or on encoding. When
+ * the buffer is full the rows are dropped and counted, never queued without bound: the log is
+ * telemetry and must not take the server's memory down.
  */
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import type { EventStream, OutgoingMessage } from '../stores/stream/port.js';
 import type { InferenceObservation, InferenceObserver } from './inference-observation.js';
-import { PREDICTIONS_TOPIC, type PredictionEvent, predictionEvent } from './prediction-log-event.js';
+import { PREDICTIONS_TOPIC, predictionLines } from './prediction-log-event.js';
 
 export interface PredictionLogOptions {
   /** Rows buffered at most; default 10 000. */
@@ -21,9 +22,10 @@ export interface PredictionLogOptions {
   warnIntervalMs?: number;
 }
 
+/** An observation waiting to be published, with how many of its rows fitted in the buffer. */
 interface Pending {
   observation: InferenceObservation;
-  row: number;
+  rows: number;
 }
 
 const DROPPED = 'meridian_prediction_log_dropped_total';
@@ -31,6 +33,7 @@ const DROPPED = 'meridian_prediction_log_dropped_total';
 /** Buffers prediction events and publishes them in the background. */
 export class PredictionLog implements InferenceObserver {
   private buffer: Pending[] = [];
+  private bufferedRows = 0;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
   private readonly dropped: Counter<'reason'>;
@@ -72,18 +75,21 @@ export class PredictionLog implements InferenceObserver {
     return new PredictionLog(stream, registry, logger.child({ service: 'prediction-log' }), options);
   }
 
-  /** Buffers one event per predicted row; drops (and counts) the rows that do not fit. */
+  /** Buffers the observation's rows; drops (and counts) the rows that do not fit. */
   observe(observation: InferenceObservation): void {
     if (!observation.ok || !observation.batch) return;
     const rows = observation.batch.rows;
-    const fits = Math.max(0, Math.min(rows, this.capacity - this.buffer.length));
-    for (let row = 0; row < fits; row++) this.buffer.push({ observation, row });
+    const fits = Math.max(0, Math.min(rows, this.capacity - this.bufferedRows));
+    if (fits > 0) {
+      this.buffer.push({ observation, rows: fits });
+      this.bufferedRows += fits;
+    }
     if (fits < rows) this.drop('buffer_full', rows - fits);
   }
 
   /** Rows waiting to be published. */
   get buffered(): number {
-    return this.buffer.length;
+    return this.bufferedRows;
   }
 
   /** Publishes everything buffered now; one publish runs at a time. */
@@ -102,14 +108,29 @@ export class PredictionLog implements InferenceObserver {
 
   private async drain(): Promise<void> {
     while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.batchSize);
+      const batch = this.take();
+      const rows = batch.reduce((n, p) => n + p.rows, 0);
       try {
         await this.stream.publish(PREDICTIONS_TOPIC, toMessages(batch));
       } catch (err) {
-        this.drop('publish_failed', batch.length, err);
+        this.drop('publish_failed', rows, err);
         return;
       }
+      // Lets requests in between batches: a backlog is written a batch at a time, never in one block.
+      await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** Observations from the head of the buffer, about batchSize rows (at least one observation). */
+  private take(): Pending[] {
+    let rows = 0;
+    let count = 0;
+    while (count < this.buffer.length && (count === 0 || rows + this.buffer[count]!.rows <= this.batchSize)) {
+      rows += this.buffer[count]!.rows;
+      count++;
+    }
+    this.bufferedRows -= rows;
+    return this.buffer.splice(0, count);
   }
 
   private drop(reason: string, count: number, err?: unknown): void {
@@ -127,17 +148,17 @@ export class PredictionLog implements InferenceObserver {
 }
 
 /**
- * One message per model per batch, holding a JSON array of its events: a message per prediction
- * row cost the serving process about half its throughput on the in-process stream.
+ * One message per model per batch, holding its rows' lines: a message per prediction row cost the
+ * serving process about half its throughput on the in-process stream.
  */
 function toMessages(batch: readonly Pending[]): OutgoingMessage[] {
-  const byModel = new Map<string, PredictionEvent[]>();
-  for (const { observation, row } of batch) {
-    const event = predictionEvent(observation, row);
-    const events = byModel.get(event.model) ?? [];
-    events.push(event);
-    byModel.set(event.model, events);
+  const byModel = new Map<string, string>();
+  for (const { observation, rows } of batch) {
+    byModel.set(
+      observation.model,
+      (byModel.get(observation.model) ?? '') + predictionLines(observation, rows),
+    );
   }
   // No dedup id: clients choose request ids and may reuse them; each batch is published once.
-  return [...byModel].map(([model, events]) => ({ key: model, data: Buffer.from(JSON.stringify(events)) }));
+  return [...byModel].map(([model, lines]) => ({ key: model, data: Buffer.from(lines) }));
 }

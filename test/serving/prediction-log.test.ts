@@ -9,12 +9,13 @@ import { silentLogger } from '../../src/core/logger.js';
 import { createMetricsRegistry } from '../../src/core/metrics.js';
 import type { InferenceObservation } from '../../src/serving/inference-observation.js';
 import { PredictionLog } from '../../src/serving/prediction-log.js';
-import { PREDICTIONS_TOPIC, predictionEvent } from '../../src/serving/prediction-log-event.js';
+import { PREDICTIONS_TOPIC, predictionLines } from '../../src/serving/prediction-log-event.js';
 import { PredictionSink } from '../../src/serving/prediction-sink.js';
 import { startModelServing } from '../../src/serving/service.js';
 import { createOfflineStore } from '../../src/stores/offline/index.js';
 import type { OfflineStore } from '../../src/stores/offline/port.js';
 import { createEventStream } from '../../src/stores/stream/index.js';
+import { deadLetterTopic, type StreamMessage } from '../../src/stores/stream/port.js';
 import { tempStoreDir } from '../helpers/servers.js';
 import { inferBody, type ServedPlatform, startServedPlatform } from './served-platform.js';
 
@@ -165,6 +166,36 @@ describe('the offline predictions sink', { timeout: 30_000 }, () => {
     };
   }
 
+  it('sets aside a message that is not prediction lines, with its reason, and stores the rest of its batch', async () => {
+    const dir = tempStoreDir('prediction-sink-bad');
+    const stream = await createEventStream('memory', { dataDir: dir, logger: silentLogger });
+    const offline = await createOfflineStore('duckdb::memory:', { dataDir: dir, logger: silentLogger });
+    try {
+      await stream.ensureTopic(PREDICTIONS_TOPIC);
+      const sink = await PredictionSink.start(stream, offline, silentLogger, { flushIntervalMs: 20 });
+      await stream.publish(PREDICTIONS_TOPIC, [
+        { key: 'churn', data: Buffer.from(predictionLines(observation('good-1'))) },
+        { key: 'churn', data: Buffer.from('{"request_id": "broken", "row": \n') },
+        { key: 'churn', data: Buffer.from(predictionLines(observation('good-2'))) },
+      ]);
+      await until(async () => ((await predictionCount(offline)) === 2 ? true : undefined), 'good rows');
+      const dlq = await stream.consume(deadLetterTopic(PREDICTIONS_TOPIC), { name: 'dlq-check' });
+      const dead = (await dlq[Symbol.asyncIterator]().next()).value as StreamMessage;
+      await dlq.close();
+      await sink.close();
+      expect(Buffer.from(dead.data).toString()).toContain('broken');
+      expect(Object.values(dead.headers).join(' ')).toContain('not prediction log lines');
+      const stored = await offline.query<{ request_id: string }>(
+        'SELECT request_id FROM predictions ORDER BY 1',
+      );
+      expect(stored.map((r) => r.request_id)).toEqual(['good-1', 'good-2']);
+    } finally {
+      await stream.close();
+      await offline.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('resumes after a restart where the last acked batch ended, storing each event once', async () => {
     const dir = tempStoreDir('prediction-sink');
     const stream = await createEventStream('memory', { dataDir: dir, logger: silentLogger });
@@ -175,7 +206,7 @@ describe('the offline predictions sink', { timeout: 30_000 }, () => {
         PREDICTIONS_TOPIC,
         ids.map((id) => ({
           key: 'churn',
-          data: Buffer.from(JSON.stringify(predictionEvent(observation(id), 0))),
+          data: Buffer.from(predictionLines(observation(id))),
         })),
       );
     };
