@@ -71,19 +71,19 @@ export function predictionLines(o: InferenceObservation, rows = o.batch?.rows ??
     ? Object.entries(o.entityKeys).map(([k, v]) => [JSON.stringify(k), v] as const)
     : [];
   const output = outputWriter(o, batch.rows);
-  let text = '';
+  // Parts joined once: building the text with += leaves a rope that is flattened again on encoding.
+  const parts: string[] = [];
+  const features: string[] = new Array(width);
   for (let row = 0; row < rows; row++) {
-    let features = '';
-    for (let i = row * width; i < (row + 1) * width; i++) {
-      features += (i > row * width ? ',' : '') + number(batch.values[i]!);
-    }
+    for (let i = 0; i < width; i++) features[i] = number(batch.values[row * width + i]!);
     let entity = 'null';
     if (keys.length > 0) {
       entity = `{${keys.map(([k, values]) => `${k}:${scalar(values[row])}`).join(',')}}`;
     }
-    text += `${common}${row},"entity_keys":${entity},"features":[${features}],"output":${output(row)}}\n`;
+    parts.push(common, String(row), ',"entity_keys":', entity, ',"features":[', features.join(','));
+    parts.push('],"output":', output(row), '}\n');
   }
-  return text;
+  return parts.join('');
 }
 
 /** How one row's output is written: label and probabilities for classifiers, prediction for regressors. */

@@ -6,7 +6,7 @@
  * appending them row by row in JavaScript blocked the serving thread for hundreds of milliseconds.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
@@ -133,10 +133,10 @@ export class PredictionSink {
 
   /** Inserts the messages' lines in one statement, through a scratch file DuckDB reads. */
   private async insert(messages: readonly StreamMessage[]): Promise<void> {
-    const data = Buffer.concat(messages.map((m) => m.data));
-    if (data.length === 0) return;
+    const chunks = messages.map((m) => m.data).filter((d) => d.length > 0);
+    if (chunks.length === 0) return;
     const file = join(this.scratch, `batch-${++this.files}.ndjson`);
-    await writeFile(file, data);
+    await writeChunks(file, chunks);
     try {
       const columns = Object.entries(PREDICTION_LINE_COLUMNS)
         .map(([name, type]) => `${name}: '${type}'`)
@@ -148,6 +148,20 @@ export class PredictionSink {
     } finally {
       await unlink(file).catch(() => undefined);
     }
+  }
+}
+
+/** Writes the chunks in order with gathered writes, never copying them into one buffer first. */
+async function writeChunks(file: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    // writev takes at most IOV_MAX (1024) buffers a call.
+    for (let i = 0; i < chunks.length; i += 1024) {
+      const part = chunks.slice(i, i + 1024).map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+      await handle.writev(part);
+    }
+  } finally {
+    await handle.close();
   }
 }
 
