@@ -10,7 +10,7 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # Fixture generators and the Python clients the serving tests drive (Debian's, never pip).
-for pkg in python3-xgboost python3-sklearn python3-onnx python3-numpy python3-grpcio python3-grpc-tools python3-requests; do
+for pkg in python3-xgboost python3-sklearn python3-scipy python3-onnx python3-numpy python3-grpcio python3-grpc-tools python3-requests; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
