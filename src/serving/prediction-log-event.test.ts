@@ -82,6 +82,24 @@ describe('prediction log lines', () => {
     ]);
   });
 
+  it('writes pure ASCII, escaping other characters, so the bytes decode to the same values', () => {
+    const text = predictionLines({
+      ...base,
+      model: 'churn-modèle',
+      batch: { rows: 1, values: new Float64Array([1]) },
+      prediction: { label: new Int32Array([0]) },
+      classLabels: ['reste 😀'],
+      entityKeys: { ville: ['Zürich'] },
+    });
+    expect(/^[\x00-\x7f]*$/.test(text)).toBe(true);
+    const [line] = parse(Buffer.from(text, 'latin1').toString('utf8'));
+    expect([line!.model, line!.output.label, line!.entity_keys]).toEqual([
+      'churn-modèle',
+      'reste 😀',
+      { ville: 'Zürich' },
+    ]);
+  });
+
   it('writes nothing for an observation without a batch', () => {
     expect(predictionLines(base)).toBe('');
   });

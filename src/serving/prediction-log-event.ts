@@ -57,14 +57,18 @@ export const PREDICTION_LINE_COLUMNS: Record<string, string> = {
   latency_ms: 'DOUBLE',
 };
 
-/** The lines of the first `rows` rows of a successful observation, each ending in a newline. */
+/**
+ * The lines of the first `rows` rows of a successful observation, each ending in a newline. The text
+ * is pure ASCII (other characters are written as JSON `\\u` escapes), so it encodes to bytes with a
+ * plain copy (`latin1`), several times faster than UTF-8 encoding a string this large.
+ */
 export function predictionLines(o: InferenceObservation, rows = o.batch?.rows ?? 0): string {
   const batch = o.batch;
   if (!batch || rows <= 0) return '';
   const width = batch.values.length / Math.max(1, batch.rows);
   const common =
-    `{"request_id":${JSON.stringify(o.requestId)},"model":${JSON.stringify(o.model)},` +
-    `"version":${o.version},"protocol":${JSON.stringify(o.protocol)},` +
+    `{"request_id":${json(o.requestId)},"model":${json(o.model)},` +
+    `"version":${o.version},"protocol":${json(o.protocol)},` +
     `"time":"${new Date(o.time).toISOString()}","latency_ms":${number(o.requestSeconds * 1000)},` +
     `"feature_names":${o.featureNames ? JSON.stringify(o.featureNames) : 'null'},"row":`;
   const keys = o.entityKeys
@@ -117,5 +121,15 @@ function scalar(value: unknown): string {
   if (value === undefined || value === null) return 'null';
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return number(value);
-  return JSON.stringify(value);
+  return json(value);
+}
+
+const HAS_NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII = /[\u0080-\uffff]/g;
+
+/** JSON text with every non-ASCII character escaped, so the line stays ASCII. */
+function json(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  if (!HAS_NON_ASCII.test(text)) return text;
+  return text.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -152,13 +152,13 @@ export class PredictionLog implements InferenceObserver {
  * serving process about half its throughput on the in-process stream.
  */
 function toMessages(batch: readonly Pending[]): OutgoingMessage[] {
-  const byModel = new Map<string, string>();
+  const byModel = new Map<string, Buffer[]>();
   for (const { observation, rows } of batch) {
-    byModel.set(
-      observation.model,
-      (byModel.get(observation.model) ?? '') + predictionLines(observation, rows),
-    );
+    const parts = byModel.get(observation.model) ?? [];
+    // The lines are ASCII, so latin1 is an exact encoding and a plain copy.
+    parts.push(Buffer.from(predictionLines(observation, rows), 'latin1'));
+    byModel.set(observation.model, parts);
   }
   // No dedup id: clients choose request ids and may reuse them; each batch is published once.
-  return [...byModel].map(([model, lines]) => ({ key: model, data: Buffer.from(lines) }));
+  return [...byModel].map(([model, parts]) => ({ key: model, data: Buffer.concat(parts) }));
 }

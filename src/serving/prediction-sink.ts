@@ -24,6 +24,8 @@ export const PREDICTIONS_CONSUMER = 'offline-predictions';
 export interface PredictionSinkOptions {
   /** Rows per append, at most; default 1000. */
   batchSize?: number;
+  /** Bytes of lines per insert, at most (one message may exceed it alone); default 4 MiB. */
+  maxBatchBytes?: number;
   /** A partial batch is appended after this long; default 500 ms. */
   flushIntervalMs?: number;
   /** Redelivery delay after a failed append; default 1 s. */
@@ -33,6 +35,8 @@ export interface PredictionSinkOptions {
 /** Appends the `predictions` topic to the offline `predictions` table in batches. */
 export class PredictionSink {
   private pending: StreamMessage[] = [];
+  private pendingBytes = 0;
+  private readonly maxBatchBytes: number;
   private chain: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly loop: Promise<void>;
@@ -48,6 +52,7 @@ export class PredictionSink {
     options: PredictionSinkOptions,
   ) {
     this.batchSize = options.batchSize ?? 1000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 500);
     this.timer.unref();
@@ -84,7 +89,9 @@ export class PredictionSink {
     try {
       for await (const message of this.consumer) {
         this.pending.push(message);
-        if (this.pending.length >= this.batchSize) await this.flush();
+        this.pendingBytes += message.data.length;
+        if (this.pending.length >= this.batchSize || this.pendingBytes >= this.maxBatchBytes)
+          await this.flush();
       }
     } catch (err) {
       this.logger.error({ err }, 'predictions consumer failed; restart the process to resume it');
@@ -93,7 +100,9 @@ export class PredictionSink {
 
   /** Appends the pending messages; appends run one at a time, in order. */
   private flush(): Promise<void> {
-    this.chain = this.chain.then(() => this.append(this.pending.splice(0)));
+    const batch = this.pending.splice(0);
+    this.pendingBytes = 0;
+    this.chain = this.chain.then(() => this.append(batch));
     return this.chain;
   }
 
