@@ -14,7 +14,7 @@ import { PREDICTIONS_TOPIC, predictionLines } from './prediction-log-event.js';
 export interface PredictionLogOptions {
   /** Rows buffered at most; default 10 000. */
   capacity?: number;
-  /** Rows per publish; default 500. */
+  /** Rows per publish (the serving thread encodes one batch between requests); default 128. */
   batchSize?: number;
   /** How often the buffer is published; default 100 ms. */
   flushIntervalMs?: number;
@@ -50,7 +50,7 @@ export class PredictionLog implements InferenceObserver {
     options: PredictionLogOptions,
   ) {
     this.capacity = options.capacity ?? 10_000;
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? 128;
     this.warnIntervalMs = options.warnIntervalMs ?? 10_000;
     this.dropped =
       (registry.getSingleMetric(DROPPED) as Counter<'reason'> | undefined) ??
