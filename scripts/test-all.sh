@@ -9,6 +9,8 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# promtool validates deploy/prometheus/rules (the Debian package ships it with the server).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # Fixture generators and the Python clients the serving tests drive (Debian's, never pip).
 for pkg in python3-xgboost python3-sklearn python3-scipy python3-onnx python3-numpy python3-grpcio python3-grpc-tools python3-requests; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
@@ -22,7 +24,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   # Debian starts these as system services on install; the suites start their own on free ports.
-  for svc in redis-server nats-server postgresql; do
+  for svc in redis-server nats-server postgresql prometheus; do
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

@@ -11,6 +11,9 @@ import { join, resolve } from 'node:path';
 
 export type ServerKind = 'redis' | 'nats' | 'postgres' | 'azurite';
 
+/** What a suite may need: a server it starts, or a tool it runs (promtool validates the Prometheus rules). */
+export type RequiredKind = ServerKind | 'promtool';
+
 export interface RunningServer {
   kind: ServerKind;
   /** Connection URL (or connection string for Azurite). */
@@ -19,11 +22,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const PACKAGES: Record<ServerKind, string> = {
+const PACKAGES: Record<RequiredKind, string> = {
   redis: 'apt-get install -y redis-server',
   nats: 'apt-get install -y nats-server',
   postgres: 'apt-get install -y postgresql',
   azurite: 'npm ci (azurite is a devDependency)',
+  promtool: 'apt-get install -y prometheus',
 };
 
 const requireServices = (): boolean => process.env.MERIDIAN_REQUIRE_SERVICES === '1';
@@ -48,7 +52,7 @@ function onPath(binary: string): boolean {
 
 const AZURITE_BIN = resolve(import.meta.dirname, '../../node_modules/.bin/azurite-blob');
 
-function binaryPresent(kind: ServerKind): boolean {
+function binaryPresent(kind: RequiredKind): boolean {
   switch (kind) {
     case 'redis':
       return onPath('redis-server');
@@ -58,6 +62,8 @@ function binaryPresent(kind: ServerKind): boolean {
       return postgresBin() !== null;
     case 'azurite':
       return existsSync(AZURITE_BIN);
+    case 'promtool':
+      return onPath('promtool');
   }
 }
 
@@ -65,7 +71,7 @@ function binaryPresent(kind: ServerKind): boolean {
  * Whether a suite needing this server can run. Missing: throws under MERIDIAN_REQUIRE_SERVICES=1
  * (so CI fails), otherwise warns loudly and answers false (use with `describe.runIf`).
  */
-export function serverAvailable(kind: ServerKind): boolean {
+export function serverAvailable(kind: RequiredKind): boolean {
   if (binaryPresent(kind)) return true;
   const message = `${kind} is not installed: run \`${PACKAGES[kind]}\` to run the ${kind} suites`;
   if (requireServices()) throw new Error(`${message} (MERIDIAN_REQUIRE_SERVICES=1 makes this a failure)`);

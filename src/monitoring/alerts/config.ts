@@ -1,0 +1,50 @@
+/**
+ * The `alerts` configuration fragment: where alerts are delivered, how often rules are swept and how
+ * deliveries are retried. The platform config nests it as `monitoring.alerts` (or `alerts`).
+ */
+import { z } from 'zod';
+
+/** Webhook URLs as a list, or as one comma-separated string (how an environment variable sets it). */
+const urlList = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : v,
+  z.array(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
+);
+
+const ms = z.coerce.number().int().min(0);
+
+export const alertsConfigSchema = z
+  .object({
+    /** Every alert that fires or resolves is POSTed to each of these URLs. */
+    webhooks: urlList.default([]),
+    /** How often pending alerts are promoted and stale ones resolved, without new samples. */
+    evaluationIntervalMs: ms.min(1000).default(60_000),
+    /** An active alert whose series has not been observed for this long resolves (series gone). */
+    staleAfterMs: ms.min(1000).default(3 * 3_600_000),
+    /** Shown to receivers as `externalURL` and in each alert's `generatorURL`. */
+    externalUrl: z.url().optional(),
+    retry: z
+      .object({
+        /** Attempts per delivery, the first included. */
+        maxAttempts: z.coerce.number().int().min(1).max(20).default(5),
+        /** Backoff before the second attempt; doubles each time, with full jitter. */
+        initialBackoffMs: ms.default(500),
+        maxBackoffMs: ms.default(30_000),
+        /** Per-attempt timeout. */
+        timeoutMs: ms.min(1).default(5_000),
+      })
+      .prefault({}),
+    /** Deliveries waiting per webhook beyond this are dropped (and counted), oldest first. */
+    queueLimit: z.coerce.number().int().min(1).default(1000),
+  })
+  .prefault({});
+
+export type AlertsConfig = z.infer<typeof alertsConfigSchema>;
+
+/** The configuration with every default filled in. */
+export const DEFAULT_ALERTS_CONFIG: AlertsConfig = alertsConfigSchema.parse(undefined);
