@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { alertsConfigSchema } from './alerts-config.js';
 import { MeridianError } from './errors.js';
 
 export const TARGETS = ['all', 'features', 'serving', 'monitoring', 'pipelines'] as const;
@@ -80,6 +81,7 @@ export const configSchema = z
         message: 'must not exceed serving.workers; lower minWorkers or raise workers',
       })
       .prefault({}),
+    monitoring: z.object({ alerts: alertsConfigSchema }).prefault({}),
     shutdownTimeoutMs: z.coerce.number().int().positive().default(15_000),
   })
   .strict();

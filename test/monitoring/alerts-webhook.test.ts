@@ -8,7 +8,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { AlertStore } from '../../src/monitoring/alerts/alert-store.js';
 import { openAlerting } from '../../src/monitoring/alerts/alerting.js';
-import { DEFAULT_ALERTS_CONFIG } from '../../src/monitoring/alerts/config.js';
+import { DEFAULT_ALERTS_CONFIG } from '../../src/core/alerts-config.js';
 import { AlertEvaluator, type MetricSample } from '../../src/monitoring/alerts/evaluator.js';
 import type { AlertRule } from '../../src/monitoring/alerts/rule.js';
 import { type RetryPolicy, WebhookNotifier } from '../../src/monitoring/alerts/webhook-notifier.js';

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Registry } from '../../core/metrics.js';
 import type { StateStore } from '../../stores/state/port.js';
 import { AlertStore } from './alert-store.js';
-import { type AlertsConfig, alertsConfigSchema } from './config.js';
+import { type AlertsConfig, alertsConfigSchema } from '../../core/alerts-config.js';
 import { AlertEvaluator } from './evaluator.js';
 import { type ModelsUsingFeature, RetrainHook, type TriggerRetrain } from './retrain-hook.js';
 import type { AlertRule } from './rule.js';

@@ -12,7 +12,7 @@ import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import { type Alert, type AlertState, alertFingerprint } from './alert.js';
 import type { AlertStore } from './alert-store.js';
-import { DEFAULT_ALERTS_CONFIG } from './config.js';
+import { DEFAULT_ALERTS_CONFIG } from '../../core/alerts-config.js';
 import { DEFAULT_ALERT_RULES } from './default-rules.js';
 import type { RetrainHook } from './retrain-hook.js';
 import { type AlertRule, checkLabels, checkRules, conditionHolds, ruleMatches } from './rule.js';

@@ -10,7 +10,7 @@ import { sleepUnlessAborted } from '../../core/clock.js';
 import { redactUrl } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Alert } from './alert.js';
-import { DEFAULT_ALERTS_CONFIG } from './config.js';
+import { DEFAULT_ALERTS_CONFIG } from '../../core/alerts-config.js';
 import { type PayloadOptions, webhookPayload } from './webhook-payload.js';
 
 export interface RetryPolicy {

@@ -1,6 +1,6 @@
 /**
- * The `alerts` configuration fragment: where alerts are delivered, how often rules are swept and how
- * deliveries are retried. The platform config nests it as `monitoring.alerts` (or `alerts`).
+ * The `monitoring.alerts` section of the config: where alerts are delivered, how often rules are
+ * swept and how deliveries are retried. Its own file because the alerting module also parses it alone.
  */
 import { z } from 'zod';
 
