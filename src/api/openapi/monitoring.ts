@@ -1,0 +1,77 @@
+/**
+ * The monitor's REST routes: `POST /v1/drift` (src/api/routes/drift.ts). The request schema comes
+ * from the zod schema the route validates with; the answer is src/monitoring/drift/types.ts
+ * `DriftReport`, the issue's REST contract.
+ */
+import { z } from 'zod';
+import { DRIFT_METHODS } from '../../monitoring/drift/types.js';
+import { driftRequestSchema } from '../routes/drift.js';
+import { type ApiArea, errors, json, jsonBody, object, type Paths, ref, type Schema } from './common.js';
+
+const TAG = 'monitoring';
+
+/** The zod schema as JSON Schema 2020-12, without its `$schema` (OpenAPI 3.1's dialect). */
+function requestSchema(): Schema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(driftRequestSchema, { io: 'input' }) as Schema;
+  return rest;
+}
+
+const columnDrift = object({
+  type: { type: 'string', enum: ['numerical', 'categorical'] },
+  method: { type: 'string', enum: [...DRIFT_METHODS] },
+  score: {
+    type: 'number',
+    description:
+      'The test statistic for tests (KS D, chi-square statistic, z), the distance for distances; ' +
+      'an infinite statistic (a category the reference never saw) is the largest double, 1.7976931348623157e308',
+  },
+  pValue: { type: ['number', 'null'], description: 'Tests only (ks, chisquare, z); null for distances' },
+  threshold: {
+    type: 'number',
+    description: 'Tests drift when pValue < threshold, distances when score >= threshold',
+  },
+  drifted: { type: 'boolean' },
+  status: {
+    type: 'string',
+    enum: ['ok', 'warning', 'drift'],
+    description:
+      'warning: not drifted but within a factor of 2 of the threshold (p < 2 x threshold, score >= threshold / 2)',
+  },
+});
+
+const SCHEMAS: Record<string, Schema> = {
+  DriftRequest: requestSchema(),
+  ColumnDrift: columnDrift,
+  DriftReport: object({
+    datasetDrift: { type: 'boolean', description: 'true when driftShare >= 0.5' },
+    driftShare: { type: 'number', description: 'Drifted columns / compared columns' },
+    drifted: { type: 'integer', description: 'How many columns drifted' },
+    columns: {
+      type: 'object',
+      additionalProperties: ref('ColumnDrift'),
+      description: 'Per column of current',
+    },
+  }),
+};
+
+const paths: Paths = {
+  '/v1/drift': {
+    post: {
+      operationId: 'driftReport',
+      summary: 'Compare two datasets column by column (ad-hoc drift report)',
+      description:
+        'Defaults as Evidently: up to 1000 reference rows, KS for numerical columns with more than 5 ' +
+        'distinct values, chi-square for other columns with more than 2, else the two-proportion z-test, ' +
+        'at p < 0.05; above 1000 rows, Wasserstein distance normed by the reference standard deviation ' +
+        'for numerical columns and Jensen-Shannon distance (base 2) otherwise, at >= 0.1. Nulls are ' +
+        'counted and excluded. Numerical columns are binned for PSI and Jensen-Shannon by the ' +
+        "reference's deciles (value by value with at most 20 distinct reference values).",
+      tags: [TAG],
+      requestBody: jsonBody(ref('DriftRequest')),
+      responses: { '200': json('The drift report', ref('DriftReport')), ...errors(400, 413) },
+    },
+  },
+};
+
+/** The monitor's paths and schemas. */
+export const MONITORING: ApiArea = { paths, schemas: SCHEMAS };
