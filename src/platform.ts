@@ -9,6 +9,7 @@ import type { ModelServing } from './serving/service.js';
 import type { Stores } from './stores/index.js';
 import { closeStores, openStores } from './stores/open.js';
 import { type FeaturesTarget, startFeaturesTarget } from './targets/features.js';
+import { startMonitoringTarget } from './targets/monitoring.js';
 import { registerHydratedPredict } from './targets/predict.js';
 import { type ServingTarget, startServingTarget } from './targets/serving.js';
 import type { RunningTarget, TargetContext } from './targets/target.js';
@@ -62,6 +63,7 @@ export class Platform {
       let serving: ServingTarget | undefined;
       if (runs('features')) targets.push((features = await startFeaturesTarget(ctx)));
       if (runs('serving')) targets.push((serving = await startServingTarget(ctx)));
+      if (runs('monitoring')) targets.push(await startMonitoringTarget(ctx));
       await registerHydratedPredict(ctx, serving, features);
       await http.listen({ host: config.http.host, port: config.http.port });
       const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);

@@ -5,6 +5,7 @@ import { type Config, loadConfig, TARGETS } from '../core/config.js';
 import { MeridianError, redactUrl } from '../core/errors.js';
 import { registerApplyCommands } from './apply.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDriftCommand } from './drift.js';
 import { registerHistoricalCommand } from './historical.js';
 import { registerIngestCommands } from './ingest.js';
 import { registerModelCommands } from './models.js';
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
   registerIngestCommands(program);
   registerHistoricalCommand(program);
   registerModelCommands(program);
+  registerDriftCommand(program);
   return program;
 }
 

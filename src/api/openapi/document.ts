@@ -14,6 +14,7 @@ import {
   type Schema,
 } from './common.js';
 import { FEATURES } from './features.js';
+import { MONITORING } from './monitoring.js';
 import { OIP } from './oip.js';
 import { OPERATIONS } from './operations.js';
 import { SERVING } from './serving.js';
@@ -32,7 +33,7 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, Schema> };
 }
 
-const AREAS: ApiArea[] = [OPERATIONS, FEATURES, SERVING, OIP];
+const AREAS: ApiArea[] = [OPERATIONS, FEATURES, SERVING, OIP, MONITORING];
 
 const TAGS = [
   { name: 'operations', description: 'Liveness, readiness, metrics and this document' },

@@ -1,12 +1,24 @@
 /**
- * The monitor's REST routes: `POST /v1/drift` (src/api/routes/drift.ts). The request schema comes
- * from the zod schema the route validates with; the answer is src/monitoring/drift/types.ts
- * `DriftReport`, the issue's REST contract.
+ * The monitor's REST routes: `POST /v1/drift` (src/api/routes/drift.ts; the request schema comes
+ * from the zod schema the route validates with, the answer is src/monitoring/drift/types.ts
+ * `DriftReport`, the issue's REST contract), model baselines (src/api/routes/baselines.ts) and
+ * alerts (src/api/routes/alerts.ts).
  */
 import { z } from 'zod';
 import { DRIFT_METHODS } from '../../monitoring/drift/types.js';
 import { driftRequestSchema } from '../routes/drift.js';
-import { type ApiArea, errors, json, jsonBody, object, type Paths, ref, type Schema } from './common.js';
+import {
+  type ApiArea,
+  errors,
+  json,
+  jsonBody,
+  object,
+  type Paths,
+  pathParams,
+  ref,
+  type Schema,
+} from './common.js';
+import { ALERT_SCHEMAS, BASELINE_SCHEMAS } from './monitoring-schemas.js';
 
 const TAG = 'monitoring';
 
@@ -73,5 +85,84 @@ const paths: Paths = {
   },
 };
 
+const BASELINE_PATH = '/v1/models/{name}/versions/{version}/baseline';
+
+const monitoringPaths: Paths = {
+  ...paths,
+  [BASELINE_PATH]: {
+    put: {
+      operationId: 'putBaseline',
+      summary: "Profile a version's reference (training) data as its drift baseline (multipart)",
+      description:
+        'Computed once in DuckDB and stored with the version; a second upload replaces it. Numeric ' +
+        'columns get quantiles, decile bins, mean, population std, min/max, null share and a seeded ' +
+        'sample (Parquet in the artifact store); categorical ones their top 100 category shares.',
+      tags: [TAG],
+      parameters: pathParams(BASELINE_PATH),
+      requestBody: {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: ref('BaselineUpload'),
+            encoding: { file: { contentType: 'application/octet-stream' } },
+          },
+        },
+      },
+      responses: {
+        '200': json('The stored profile, summarised', ref('BaselineSummary')),
+        ...errors(400, 404, 413),
+      },
+    },
+    get: {
+      operationId: 'getBaseline',
+      summary: "A version's stored baseline profile",
+      tags: [TAG],
+      parameters: pathParams(BASELINE_PATH),
+      responses: { '200': json('The profile', ref('BaselineProfile')), ...errors(400, 404) },
+    },
+  },
+  '/v1/alerts': {
+    get: {
+      operationId: 'listAlerts',
+      summary: 'Alerts, newest first',
+      tags: [TAG],
+      parameters: [
+        {
+          name: 'state',
+          in: 'query',
+          required: false,
+          description: 'Which alerts (default all)',
+          schema: { type: 'string', enum: ['pending', 'firing', 'resolved', 'all'] },
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description: 'At most this many (1..1000, default 1000)',
+          schema: { type: 'string', pattern: '^[0-9]+$' },
+        },
+      ],
+      responses: {
+        '200': json('The alerts', object({ alerts: { type: 'array', items: ref('Alert') } })),
+        ...errors(400),
+      },
+    },
+  },
+  '/v1/alerts/{id}': {
+    get: {
+      operationId: 'getAlert',
+      summary: 'One alert',
+      tags: [TAG],
+      parameters: [
+        { name: 'id', in: 'path', required: true, description: 'The alert id', schema: { type: 'string' } },
+      ],
+      responses: { '200': json('The alert', ref('Alert')), ...errors(404) },
+    },
+  },
+};
+
 /** The monitor's paths and schemas. */
-export const MONITORING: ApiArea = { paths, schemas: SCHEMAS };
+export const MONITORING: ApiArea = {
+  paths: monitoringPaths,
+  schemas: { ...SCHEMAS, ...BASELINE_SCHEMAS, ...ALERT_SCHEMAS },
+};
