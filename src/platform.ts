@@ -61,8 +61,14 @@ export class Platform {
       const runs = (target: string) => config.target === 'all' || config.target === target;
       let features: FeaturesTarget | undefined;
       let serving: ServingTarget | undefined;
-      if (runs('features')) targets.push((features = await startFeaturesTarget(ctx)));
-      if (runs('serving')) targets.push((serving = await startServingTarget(ctx)));
+      if (runs('features')) {
+        features = await startFeaturesTarget(ctx);
+        targets.push(features);
+      }
+      if (runs('serving')) {
+        serving = await startServingTarget(ctx);
+        targets.push(serving);
+      }
       if (runs('monitoring')) targets.push(await startMonitoringTarget(ctx));
       await registerHydratedPredict(ctx, serving, features);
       await http.listen({ host: config.http.host, port: config.http.port });

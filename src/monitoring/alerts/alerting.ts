@@ -2,12 +2,13 @@
  * Alerting assembled from its configuration: the alert store, the webhook notifier, the optional
  * retrain hook and the evaluator sweeping on the configured interval. What the monitoring target opens.
  */
+
+import { type AlertsConfig, alertsConfigSchema } from '../../core/alerts-config.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Registry } from '../../core/metrics.js';
 import type { StateStore } from '../../stores/state/port.js';
 import { AlertStore } from './alert-store.js';
-import { type AlertsConfig, alertsConfigSchema } from '../../core/alerts-config.js';
 import { AlertEvaluator } from './evaluator.js';
 import { type ModelsUsingFeature, RetrainHook, type TriggerRetrain } from './retrain-hook.js';
 import type { AlertRule } from './rule.js';

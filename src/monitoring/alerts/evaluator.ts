@@ -6,13 +6,14 @@
  * again after a resolve is a new alert. A series not observed for `staleAfterMs` counts as not holding.
  * Time is the clock's: samples carry their own time only to ignore ones older than already seen.
  */
+
+import { DEFAULT_ALERTS_CONFIG } from '../../core/alerts-config.js';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { invalidArgument } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import { type Alert, type AlertState, alertFingerprint } from './alert.js';
 import type { AlertStore } from './alert-store.js';
-import { DEFAULT_ALERTS_CONFIG } from '../../core/alerts-config.js';
 import { DEFAULT_ALERT_RULES } from './default-rules.js';
 import type { RetrainHook } from './retrain-hook.js';
 import { type AlertRule, checkLabels, checkRules, conditionHolds, ruleMatches } from './rule.js';

@@ -6,11 +6,11 @@
  * attempts; other 4xx answers will not change on retry and fail at once.
  */
 import { Counter, type Registry } from 'prom-client';
+import { DEFAULT_ALERTS_CONFIG } from '../../core/alerts-config.js';
 import { sleepUnlessAborted } from '../../core/clock.js';
 import { redactUrl } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Alert } from './alert.js';
-import { DEFAULT_ALERTS_CONFIG } from '../../core/alerts-config.js';
 import { type PayloadOptions, webhookPayload } from './webhook-payload.js';
 
 export interface RetryPolicy {

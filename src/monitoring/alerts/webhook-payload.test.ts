@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Alert, alertFingerprint } from './alert.js';
 import { alertsConfigSchema, DEFAULT_ALERTS_CONFIG } from '../../core/alerts-config.js';
+import { type Alert, alertFingerprint } from './alert.js';
 import { backoffMs } from './webhook-notifier.js';
 import { webhookPayload } from './webhook-payload.js';
 
