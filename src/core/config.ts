@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts-config.js';
+import { windowDriftConfigSchema } from './drift-config.js';
 import { MeridianError } from './errors.js';
 
 export const TARGETS = ['all', 'features', 'serving', 'monitoring', 'pipelines'] as const;
@@ -81,7 +82,18 @@ export const configSchema = z
         message: 'must not exceed serving.workers; lower minWorkers or raise workers',
       })
       .prefault({}),
-    monitoring: z.object({ alerts: alertsConfigSchema }).prefault({}),
+    monitoring: z
+      .object({
+        alerts: alertsConfigSchema,
+        drift: windowDriftConfigSchema,
+        /** A label may arrive this long after its prediction; older ones are counted, not stored. */
+        labelLookbackMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(14 * 24 * 3_600_000),
+      })
+      .prefault({}),
     shutdownTimeoutMs: z.coerce.number().int().positive().default(15_000),
   })
   .strict();

@@ -1,24 +1,32 @@
 /**
  * The `monitoring` target: the ad-hoc drift report, model baselines (profiles of a version's
  * reference data, computed in DuckDB), and alerting (rules over the
- * monitor's samples, their lifecycle in the state store, webhook delivery).
+ * monitor's samples, their lifecycle in the state store, webhook delivery), and windowed drift of
+ * the prediction log where the offline store is open (hourly over production versions, and on demand).
  */
 import { registerAlertRoutes } from '../api/routes/alerts.js';
 import { registerBaselineRoutes } from '../api/routes/baselines.js';
 import { registerDriftRoutes } from '../api/routes/drift.js';
+import { registerDriftWindowRoutes } from '../api/routes/drift-window.js';
+import { registerLabelRoutes } from '../api/routes/labels.js';
 import { MeridianError } from '../core/errors.js';
 import { type Alerting, openAlerting } from '../monitoring/alerts/alerting.js';
 import { BASELINE_MIGRATIONS } from '../monitoring/baseline/migrations.js';
+import { WindowDriftJob } from '../monitoring/drift/window-job.js';
+import { LabelConsumer } from '../monitoring/labels/consumer.js';
+import { createLabelStore } from '../monitoring/labels/store.js';
 import type { RunningTarget, TargetContext } from './target.js';
 
 export interface MonitoringTarget extends RunningTarget {
   alerting: Alerting;
+  /** Window drift; only where the offline store is open (target `all`). */
+  windowDrift?: WindowDriftJob;
 }
 
 /** Starts the monitor's services and registers its APIs; on failure closes what it started. */
 export async function startMonitoringTarget(ctx: TargetContext): Promise<MonitoringTarget> {
   const { config, stores, logger, metrics, http } = ctx;
-  const { state, artifact } = stores;
+  const { state, artifact, offline } = stores;
   if (!state || !artifact) {
     throw new MeridianError('INTERNAL', 'the monitor needs the state and artifact stores of its target');
   }
@@ -31,12 +39,44 @@ export async function startMonitoringTarget(ctx: TargetContext): Promise<Monitor
     logger: log,
     config: config.monitoring.alerts,
   });
+  // The prediction log is in the offline store, which only its owner (target all) opens.
+  const windowDrift = offline
+    ? new WindowDriftJob({
+        offline,
+        state,
+        artifact,
+        logger: log,
+        registry: metrics,
+        alerts: alerting.evaluator,
+      })
+    : undefined;
+  let labelConsumer: LabelConsumer | undefined;
   try {
     registerDriftRoutes(http);
+    registerDriftWindowRoutes(http, {
+      ...(windowDrift ? { job: windowDrift } : {}),
+      unavailableReason: `target ${config.target} opens no offline store`,
+    });
     registerAlertRoutes(http, { alerts: alerting.store });
     registerBaselineRoutes(http, { state, artifact, logger: log });
-    return { alerting, close: () => alerting.close() };
+    // Labels and performance (POST /v1/labels, GET .../performance) live in the offline store (target all).
+    // The same label store takes labels over REST and from the `labels` topic (`meridian.labels`).
+    if (offline) {
+      const lookbackMs = config.monitoring.labelLookbackMs;
+      const labels = createLabelStore({ offline, logger: log, lookbackMs });
+      registerLabelRoutes(http, { offline, state, logger: log, labels, lookbackMs });
+      if (stores.stream) labelConsumer = await LabelConsumer.start(stores.stream, labels, log);
+    }
+    const drift = config.monitoring.drift;
+    if (drift.enabled) windowDrift?.start(drift.periodMs, { minRows: drift.minRows });
+    const close = async () => {
+      await labelConsumer?.close();
+      await windowDrift?.stop();
+      await alerting.close();
+    };
+    return { alerting, ...(windowDrift ? { windowDrift } : {}), close };
   } catch (err) {
+    await labelConsumer?.close().catch(() => undefined);
     await alerting.close().catch(() => undefined);
     throw err;
   }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DRIFT_METHODS } from '../../monitoring/drift/types.js';
 import { driftRequestSchema } from '../routes/drift.js';
+import { driftWindowRequestSchema } from '../routes/drift-window.js';
 import {
   type ApiArea,
   errors,
@@ -18,13 +19,14 @@ import {
   ref,
   type Schema,
 } from './common.js';
+import { LABEL_PATHS, LABEL_SCHEMAS } from './labels.js';
 import { ALERT_SCHEMAS, BASELINE_SCHEMAS } from './monitoring-schemas.js';
 
 const TAG = 'monitoring';
 
 /** The zod schema as JSON Schema 2020-12, without its `$schema` (OpenAPI 3.1's dialect). */
-function requestSchema(): Schema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(driftRequestSchema, { io: 'input' }) as Schema;
+function requestSchema(schema: z.ZodType = driftRequestSchema): Schema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Schema;
   return rest;
 }
 
@@ -86,9 +88,54 @@ const paths: Paths = {
 };
 
 const BASELINE_PATH = '/v1/models/{name}/versions/{version}/baseline';
+const WINDOW_DRIFT_PATH = '/v1/models/{name}/versions/{version}/drift';
+
+const WINDOW_SCHEMAS: Record<string, Schema> = {
+  WindowDriftRequest: requestSchema(driftWindowRequestSchema),
+  WindowDriftReport: object({
+    model: { type: 'string' },
+    version: { type: 'integer' },
+    window: object({
+      from: { type: 'string', format: 'date-time', description: 'Inclusive' },
+      to: { type: 'string', format: 'date-time', description: 'Exclusive' },
+    }),
+    rows: { type: 'integer', description: 'Prediction log rows in the window' },
+    minRows: { type: 'integer', description: 'Fewer rows than this is insufficient_data' },
+    status: { type: 'string', enum: ['compared', 'insufficient_data'] },
+    datasetDrift: {
+      type: ['boolean', 'null'],
+      description: 'true when driftShare >= 0.5; null when insufficient_data',
+    },
+    driftShare: {
+      type: ['number', 'null'],
+      description: 'Drifted features / compared features; null when insufficient_data',
+    },
+    drifted: { type: 'integer', description: 'How many features drifted' },
+    columns: {
+      type: 'object',
+      additionalProperties: ref('ColumnDrift'),
+      description: 'Per feature of the baseline, as POST /v1/drift answers columns',
+    },
+    prediction: {
+      oneOf: [{ allOf: [ref('ColumnDrift'), object({ column: { type: 'string' } })] }, { type: 'null' }],
+      description: "The prediction output against the baseline's prediction column (null without one)",
+    },
+    nulls: {
+      type: 'object',
+      additionalProperties: { type: 'integer' },
+      description: 'Per compared column: window rows where it was null or missing',
+    },
+    skipped: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Columns not compared, with why',
+    },
+  }),
+};
 
 const monitoringPaths: Paths = {
   ...paths,
+  ...LABEL_PATHS,
   [BASELINE_PATH]: {
     put: {
       operationId: 'putBaseline',
@@ -119,6 +166,30 @@ const monitoringPaths: Paths = {
       tags: [TAG],
       parameters: pathParams(BASELINE_PATH),
       responses: { '200': json('The profile', ref('BaselineProfile')), ...errors(400, 404) },
+    },
+  },
+  [WINDOW_DRIFT_PATH]: {
+    post: {
+      operationId: 'windowDrift',
+      summary: "Drift of a window of the version's prediction log against its baseline",
+      description:
+        'Per feature and for the prediction output (classifiers: the probability of the last class, ' +
+        'or the label for a categorical prediction column; regressors: the prediction), set-based in ' +
+        "DuckDB over the offline store's predictions table; methods and thresholds as POST /v1/drift, " +
+        "with the baseline's non-null count as the reference size. Results are stored in the offline " +
+        'table drift_results and exported as gauges. Needs the offline store: 412 FAILED_PRECONDITION ' +
+        'in a process that does not open it (a monitoring-only target).',
+      tags: [TAG],
+      parameters: pathParams(WINDOW_DRIFT_PATH),
+      requestBody: {
+        required: false,
+        description: 'Optional; an empty body compares the last hour',
+        content: { 'application/json': { schema: ref('WindowDriftRequest') } },
+      },
+      responses: {
+        '200': json('The window drift report', ref('WindowDriftReport')),
+        ...errors(400, 404, 412),
+      },
     },
   },
   '/v1/alerts': {
@@ -164,5 +235,5 @@ const monitoringPaths: Paths = {
 /** The monitor's paths and schemas. */
 export const MONITORING: ApiArea = {
   paths: monitoringPaths,
-  schemas: { ...SCHEMAS, ...BASELINE_SCHEMAS, ...ALERT_SCHEMAS },
+  schemas: { ...SCHEMAS, ...BASELINE_SCHEMAS, ...ALERT_SCHEMAS, ...WINDOW_SCHEMAS, ...LABEL_SCHEMAS },
 };

@@ -1,0 +1,291 @@
+/**
+ * Windowed drift: a time window of a model version's prediction log compared with the version's
+ * baseline, per feature and for the prediction output, set-based in the offline store's DuckDB
+ * (./window-extract.ts) and decided as the in-memory report decides (./window-statistic.ts). A
+ * window with fewer rows than `minRows` is `insufficient_data`, neither drift nor no drift. Every
+ * outcome is stored, exported as gauges and handed to the alert evaluator (./window-results.ts).
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Registry } from 'prom-client';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { DEFAULT_MIN_WINDOW_ROWS, DEFAULT_WINDOW_MS } from '../../core/drift-config.js';
+import type { Logger } from '../../core/logger.js';
+import type { ArtifactStore } from '../../stores/artifact/port.js';
+import type { OfflineStore } from '../../stores/offline/port.js';
+import type { StateStore } from '../../stores/state/port.js';
+import type { MetricSample } from '../alerts/evaluator.js';
+import type { BaselineProfile } from '../baseline/profile.js';
+import { checkModel, checkModelVersion, loadBaseline } from '../baseline/store.js';
+import { DEFAULT_DATASET_DRIFT_SHARE, isDatasetDrift } from './defaults.js';
+import type { ColumnDrift, DriftMethod } from './types.js';
+import { compareWindow } from './window-compare.js';
+import { countWindowRows, extractWindow, type WindowSpec } from './window-extract.js';
+import {
+  DriftGauges,
+  outcomeSamples,
+  storeFailure,
+  storeOutcome,
+  type WindowOutcome,
+} from './window-results.js';
+
+export interface WindowDriftDeps {
+  offline: OfflineStore;
+  state: StateStore;
+  artifact: ArtifactStore;
+  logger: Logger;
+  registry?: Registry;
+  /** Receives the outcome's samples (the alert evaluator). */
+  alerts?: { evaluate(samples: readonly MetricSample[]): Promise<unknown> };
+  clock?: Clock;
+  /** Where the baseline's sample is downloaded (default the OS temp directory). */
+  tmpDir?: string;
+}
+
+export interface WindowDriftOptions {
+  minRows?: number;
+  methods?: Readonly<Record<string, DriftMethod>>;
+  thresholds?: Readonly<Record<string, number>>;
+  datasetDriftShare?: number;
+  warningFactor?: number;
+}
+
+/** A window's drift: the `POST /v1/drift` columns (features) plus the prediction output and the window. */
+export interface WindowDriftResult {
+  model: string;
+  version: number;
+  window: { from: string; to: string };
+  rows: number;
+  minRows: number;
+  status: 'insufficient_data' | 'compared';
+  /** Null when the window had too few rows. */
+  datasetDrift: boolean | null;
+  driftShare: number | null;
+  drifted: number;
+  columns: Record<string, ColumnDrift>;
+  /** The prediction output against the baseline's prediction column, when it has one. */
+  prediction: (ColumnDrift & { column: string }) | null;
+  /** Per compared column: rows where it was null or missing. */
+  nulls: Record<string, number>;
+  /** Columns not compared, with why (no value in the window or in the baseline). */
+  skipped: Record<string, string>;
+}
+
+/** The window drift job over the offline, state and artifact stores. */
+export class WindowDriftJob {
+  private readonly clock: Clock;
+  private readonly gauges: DriftGauges | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: WindowDriftDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.gauges = deps.registry ? new DriftGauges(deps.registry) : undefined;
+  }
+
+  /** The window [now - lengthMs, now), the last hour by default. */
+  lastHour(lengthMs = DEFAULT_WINDOW_MS): { from: Date; to: Date } {
+    const to = this.clock.now();
+    return { from: new Date(to - lengthMs), to: new Date(to) };
+  }
+
+  /** Compares the window of one version with its baseline, stores and exports the outcome. */
+  async run(
+    model: string,
+    version: number | string,
+    window: { from: Date; to: Date },
+    options: WindowDriftOptions = {},
+  ): Promise<WindowDriftResult> {
+    const name = checkModel(model);
+    const v = checkModelVersion(version);
+    const profile = await loadBaseline(this.deps.state, name, v);
+    const minRows = options.minRows ?? DEFAULT_MIN_WINDOW_ROWS;
+    const spec = windowSpec(profile, window);
+    const rows = await countWindowRows(this.deps.offline, spec);
+    const result =
+      rows < minRows
+        ? insufficient(spec, rows, minRows)
+        : await this.compare(spec, profile, rows, minRows, options);
+    await this.publish(result, window);
+    return result;
+  }
+
+  /**
+   * Runs every production version with a baseline over the last hour. A version that fails is
+   * retried (`attempts` in all, default 2); a version that still fails is logged and stored in
+   * `drift_results` as status `failed` with its error, and the others still run.
+   */
+  async runProduction(
+    options: WindowDriftOptions = {},
+    attempts = 2,
+    windowMs = DEFAULT_WINDOW_MS,
+  ): Promise<WindowDriftResult[]> {
+    const found = await this.deps.state.query<{ model: string; version: number }>(
+      `SELECT b.model, b.version FROM model_baselines b JOIN model_versions v
+       ON v.name = b.model AND v.version = b.version WHERE v.stage = 'production' ORDER BY 1, 2`,
+    );
+    const results: WindowDriftResult[] = [];
+    const window = this.lastHour(windowMs);
+    for (const { model, version } of found.rows) {
+      const result = await this.attempt(model, Number(version), window, options, attempts);
+      if (result) results.push(result);
+    }
+    return results;
+  }
+
+  private async attempt(
+    model: string,
+    version: number,
+    window: { from: Date; to: Date },
+    options: WindowDriftOptions,
+    attempts: number,
+  ): Promise<WindowDriftResult | undefined> {
+    let failure: unknown;
+    for (let i = 0; i < attempts; i++) {
+      try {
+        return await this.run(model, version, window, options);
+      } catch (err) {
+        failure = err;
+        this.deps.logger.warn({ err, model, version, attempt: i + 1 }, 'window drift failed');
+      }
+    }
+    const error = failure instanceof Error ? failure.message : String(failure);
+    this.deps.logger.error({ err: failure, model, version, attempts }, 'window drift gave up');
+    await storeFailure(this.deps.offline, { model, version, ...window, error }, this.clock.now()).catch(
+      (err: unknown) => this.deps.logger.error({ err }, 'storing the window drift failure failed'),
+    );
+    return undefined;
+  }
+
+  /** Runs `runProduction` over the last period every periodMs (default hourly); one run at a time. */
+  start(periodMs = DEFAULT_WINDOW_MS, options: WindowDriftOptions = {}): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      this.running = this.running.then(() => this.runProduction(options, 2, periodMs)).catch(() => undefined);
+    }, periodMs);
+    this.timer.unref();
+  }
+
+  /** Stops the schedule and waits for a run in progress. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  private async compare(
+    spec: WindowSpec,
+    profile: BaselineProfile,
+    rows: number,
+    minRows: number,
+    options: WindowDriftOptions,
+  ): Promise<WindowDriftResult> {
+    const extracted = await extractWindow(this.deps.offline, spec, rows);
+    const workDir = await mkdtemp(join(this.deps.tmpDir ?? tmpdir(), 'meridian-drift-')).catch(
+      async (err) => {
+        await extracted.drop().catch(() => undefined);
+        throw err;
+      },
+    );
+    try {
+      const samplePath = join(workDir, 'sample.parquet');
+      const sample = async () => {
+        await pipeline(await this.deps.artifact.get(profile.sample.path), createWriteStream(samplePath));
+        return samplePath;
+      };
+      const compared = await compareWindow(this.deps.offline, extracted, profile, sample, options);
+      const features = Object.entries(compared.columns).filter(([c]) => c !== profile.prediction);
+      const drifted = features.filter(([, d]) => d.drifted).length;
+      const driftShare = features.length === 0 ? 0 : drifted / features.length;
+      const predicted = profile.prediction ? compared.columns[profile.prediction] : undefined;
+      return {
+        ...base(spec, rows, minRows),
+        status: 'compared',
+        datasetDrift: isDatasetDrift(driftShare, options.datasetDriftShare ?? DEFAULT_DATASET_DRIFT_SHARE),
+        driftShare,
+        drifted,
+        columns: Object.fromEntries(features),
+        prediction: predicted && profile.prediction ? { column: profile.prediction, ...predicted } : null,
+        nulls: compared.nulls,
+        skipped: compared.skipped,
+      };
+    } finally {
+      await extracted.drop().catch(() => undefined);
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  private async publish(result: WindowDriftResult, window: { from: Date; to: Date }): Promise<void> {
+    const outcome: WindowOutcome = {
+      model: result.model,
+      version: result.version,
+      from: window.from,
+      to: window.to,
+      rows: result.rows,
+      driftShare: result.driftShare,
+      columns: [
+        ...Object.entries(result.columns).map(([column, drift]) => ({
+          column,
+          role: 'feature' as const,
+          drift,
+          nulls: result.nulls[column] ?? 0,
+        })),
+        ...(result.prediction
+          ? [
+              {
+                column: result.prediction.column,
+                role: 'prediction' as const,
+                drift: result.prediction,
+                nulls: result.nulls[result.prediction.column] ?? 0,
+              },
+            ]
+          : []),
+      ],
+      computedAt: this.clock.now(),
+    };
+    await storeOutcome(this.deps.offline, outcome);
+    this.gauges?.set(outcome);
+    await this.deps.alerts?.evaluate(outcomeSamples(outcome));
+  }
+}
+
+function windowSpec(profile: BaselineProfile, window: { from: Date; to: Date }): WindowSpec {
+  const prediction = profile.prediction ? profile.columns[profile.prediction] : undefined;
+  return {
+    model: profile.model,
+    version: profile.version,
+    from: window.from,
+    to: window.to,
+    features: profile.features,
+    ...(profile.prediction && prediction
+      ? { prediction: { name: profile.prediction, type: prediction.type } }
+      : {}),
+  };
+}
+
+function base(spec: WindowSpec, rows: number, minRows: number) {
+  return {
+    model: spec.model,
+    version: spec.version,
+    window: { from: spec.from.toISOString(), to: spec.to.toISOString() },
+    rows,
+    minRows,
+  };
+}
+
+function insufficient(spec: WindowSpec, rows: number, minRows: number): WindowDriftResult {
+  return {
+    ...base(spec, rows, minRows),
+    status: 'insufficient_data',
+    datasetDrift: null,
+    driftShare: null,
+    drifted: 0,
+    columns: {},
+    prediction: null,
+    nulls: {},
+    skipped: {},
+  };
+}
