@@ -116,6 +116,13 @@ const WINDOW_SCHEMAS: Record<string, Schema> = {
       additionalProperties: ref('ColumnDrift'),
       description: 'Per feature of the baseline, as POST /v1/drift answers columns',
     },
+    quality: {
+      type: 'object',
+      description:
+        'Data quality per feature against the baseline: nullShare, outOfRange, unseenCategories ' +
+        '({value, baseline, status: ok|warning|fail}, null when not applicable) and the worst status',
+      additionalProperties: { type: 'object' },
+    },
     prediction: {
       oneOf: [{ allOf: [ref('ColumnDrift'), object({ column: { type: 'string' } })] }, { type: 'null' }],
       description: "The prediction output against the baseline's prediction column (null without one)",

@@ -20,6 +20,7 @@ import type { StateStore } from '../../stores/state/port.js';
 import type { MetricSample } from '../alerts/evaluator.js';
 import type { BaselineProfile } from '../baseline/profile.js';
 import { checkModel, checkModelVersion, loadBaseline } from '../baseline/store.js';
+import { type FeatureQuality, windowQuality } from '../quality/window-quality.js';
 import { DEFAULT_DATASET_DRIFT_SHARE, isDatasetDrift } from './defaults.js';
 import type { ColumnDrift, DriftMethod } from './types.js';
 import { compareWindow } from './window-compare.js';
@@ -72,6 +73,8 @@ export interface WindowDriftResult {
   nulls: Record<string, number>;
   /** Columns not compared, with why (no value in the window or in the baseline). */
   skipped: Record<string, string>;
+  /** Data quality per feature against the baseline (empty when the window had too few rows). */
+  quality: Record<string, FeatureQuality>;
 }
 
 /** The window drift job over the offline, state and artifact stores. */
@@ -197,6 +200,7 @@ export class WindowDriftJob {
         return samplePath;
       };
       const compared = await compareWindow(this.deps.offline, extracted, profile, sample, options);
+      const quality = await windowQuality(this.deps.offline, extracted.table, profile, rows);
       const features = Object.entries(compared.columns).filter(([c]) => c !== profile.prediction);
       const drifted = features.filter(([, d]) => d.drifted).length;
       const driftShare = features.length === 0 ? 0 : drifted / features.length;
@@ -211,6 +215,7 @@ export class WindowDriftJob {
         prediction: predicted && profile.prediction ? { column: profile.prediction, ...predicted } : null,
         nulls: compared.nulls,
         skipped: compared.skipped,
+        quality,
       };
     } finally {
       await extracted.drop().catch(() => undefined);
@@ -287,5 +292,6 @@ function insufficient(spec: WindowSpec, rows: number, minRows: number): WindowDr
     prediction: null,
     nulls: {},
     skipped: {},
+    quality: {},
   };
 }
