@@ -69,7 +69,7 @@ export class Platform {
         serving = await startServingTarget(ctx);
         targets.push(serving);
       }
-      if (runs('monitoring')) targets.push(await startMonitoringTarget(ctx));
+      if (runs('monitoring')) targets.push(await startMonitoringTarget(ctx, serving));
       await registerHydratedPredict(ctx, serving, features);
       await http.listen({ host: config.http.host, port: config.http.port });
       const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);

@@ -87,6 +87,8 @@ export const configSchema = z
         alerts: alertsConfigSchema,
         drift: windowDriftConfigSchema,
         /** A label may arrive this long after its prediction; older ones are counted, not stored. */
+        /** Scheduled monitoring waits while serving's recent p95 is above this (it is the lowest priority). */
+        servingP95ObjectiveMs: z.coerce.number().positive().default(100),
         labelLookbackMs: z.coerce
           .number()
           .int()

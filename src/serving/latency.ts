@@ -113,6 +113,20 @@ export class LatencyStats implements InferenceObserver {
     return { model, window: describeWindow(this.windowMs), versions };
   }
 
+  /**
+   * The p95 of every model's successful requests over the last `recentMs` (whole slots; default one
+   * slot), milliseconds; null without requests. Lower-priority work (monitoring) backs off on it.
+   */
+  recentP95Ms(recentMs = this.slotMs): number | null {
+    const since = this.clock.now() - recentMs;
+    const merged = newCell();
+    for (const slot of this.slots) {
+      if (slot.start + this.slotMs <= since) continue;
+      for (const cell of slot.cells.values()) merged.histogram.add(cell.histogram);
+    }
+    return summarize(merged).p95Ms;
+  }
+
   private cell(model: string, version: number): Cell {
     const slot = this.currentSlot();
     const key = `${version}/${model}`;

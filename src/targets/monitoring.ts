@@ -24,7 +24,10 @@ export interface MonitoringTarget extends RunningTarget {
 }
 
 /** Starts the monitor's services and registers its APIs; on failure closes what it started. */
-export async function startMonitoringTarget(ctx: TargetContext): Promise<MonitoringTarget> {
+export async function startMonitoringTarget(
+  ctx: TargetContext,
+  serving?: { latency: { recentP95Ms(): number | null } },
+): Promise<MonitoringTarget> {
   const { config, stores, logger, metrics, http } = ctx;
   const { state, artifact, offline } = stores;
   if (!state || !artifact) {
@@ -68,7 +71,12 @@ export async function startMonitoringTarget(ctx: TargetContext): Promise<Monitor
       if (stores.stream) labelConsumer = await LabelConsumer.start(stores.stream, labels, log);
     }
     const drift = config.monitoring.drift;
-    if (drift.enabled) windowDrift?.start(drift.periodMs, { minRows: drift.minRows });
+    const objective = config.monitoring.servingP95ObjectiveMs;
+    const busy = () => {
+      const p95 = serving?.latency.recentP95Ms() ?? null;
+      return p95 !== null && p95 > objective ? `serving p95 ${p95} ms > ${objective} ms` : undefined;
+    };
+    if (drift.enabled) windowDrift?.start(drift.periodMs, { minRows: drift.minRows }, busy);
     const close = async () => {
       await labelConsumer?.close();
       await windowDrift?.stop();

@@ -16,6 +16,7 @@ export interface ServingTarget extends RunningTarget {
   serving: ModelServing;
   /** Where every inference is recorded: latency statistics and the prediction log. */
   observer: InferenceObserver;
+  latency: LatencyStats;
 }
 
 /** Starts the model server and registers its APIs; on failure closes what it started. */
@@ -34,6 +35,7 @@ export async function startServingTarget(ctx: TargetContext): Promise<ServingTar
     return {
       serving,
       observer,
+      latency,
       async close() {
         // The log flushes to the stream first, so the features target's sink still drains it.
         await log?.close();

@@ -163,13 +163,43 @@ export class WindowDriftJob {
     return undefined;
   }
 
-  /** Runs `runProduction` over the last period every periodMs (default hourly); one run at a time. */
-  start(periodMs = DEFAULT_WINDOW_MS, options: WindowDriftOptions = {}): void {
+  /**
+   * Runs `runProduction` over the last period every periodMs (default hourly); one run at a time.
+   * Monitoring is the lowest-priority work: while `busy()` says serving is over its objective, a
+   * run waits, looking again every tenth of the period, and is skipped once a whole period passed.
+   */
+  start(
+    periodMs = DEFAULT_WINDOW_MS,
+    options: WindowDriftOptions = {},
+    busy?: () => string | undefined,
+  ): void {
     this.stop();
     this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.runProduction(options, 2, periodMs)).catch(() => undefined);
+      this.running = this.running
+        .then(async () => {
+          if (busy && !(await this.waitUntilIdle(busy, periodMs))) return;
+          await this.runProduction(options, 2, periodMs);
+        })
+        .catch(() => undefined);
     }, periodMs);
     this.timer.unref();
+  }
+
+  /** Whether serving became idle enough within `periodMs`; logs why a run waits or is skipped. */
+  private async waitUntilIdle(busy: () => string | undefined, periodMs: number): Promise<boolean> {
+    const deadline = this.clock.now() + periodMs;
+    for (let reason = busy(); reason !== undefined; reason = busy()) {
+      if (this.clock.now() >= deadline || !this.timer) {
+        this.deps.logger.warn(
+          { reason },
+          'scheduled window drift skipped: serving stayed over its objective',
+        );
+        return false;
+      }
+      this.deps.logger.info({ reason }, 'scheduled window drift waits: serving is over its objective');
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1000, periodMs / 10)).unref());
+    }
+    return true;
   }
 
   /** Stops the schedule and waits for a run in progress. */
