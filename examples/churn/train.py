@@ -14,7 +14,9 @@ a documented function of the same point-in-time features plus seeded noise. Repl
 real labels (e.g. "no purchase in the 30 days after event_timestamp") for a real model.
 
 The holdout is time-based: the latest HOLDOUT_SHARE of rows by event_timestamp, as a model trained
-today is judged on tomorrow. Writes DIR/model.json (`Booster.save_model`) and DIR/metrics.json, and
+today is judged on tomorrow. Writes DIR/model.json (`Booster.save_model`), DIR/metrics.json, and
+DIR/reference.csv (every row's INPUTS as the model reads them, empty where missing, with the
+model's churn probability in `churn_probability`: the baseline to upload for drift monitoring), and
 prints the metrics as one JSON line on stdout. Needs Debian's python3-xgboost (1.7): no pip.
 """
 
@@ -97,6 +99,15 @@ def logloss(labels: np.ndarray, probabilities: np.ndarray) -> float:
     return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
 
 
+def write_reference(path: str, x: np.ndarray, churn: np.ndarray) -> None:
+    """The inputs as the model sees them (booleans as 0/1, NaN as an empty cell) and its output per row."""
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(INPUTS + ["churn_probability"])
+        for row, p in zip(x, churn):
+            writer.writerow(["" if np.isnan(v) else repr(float(v)) for v in row] + [repr(float(p))])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--training-set", required=True, help="CSV from POST /v1/features/historical")
@@ -128,6 +139,8 @@ def main() -> None:
     booster = xgb.train({**PARAMS, "seed": args.seed}, dtrain, num_boost_round=ROUNDS)
     booster.save_model(f"{args.out_dir}/model.json")
 
+    dall = xgb.DMatrix(x, missing=np.nan, feature_names=INPUTS)
+    write_reference(f"{args.out_dir}/reference.csv", x, booster.predict(dall))
     p = booster.predict(dholdout)
     metrics = {
         "rows": len(rows),

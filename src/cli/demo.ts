@@ -1,7 +1,7 @@
 /**
  * `meridian demo`: starts the platform on embedded stores, applies the churn example, streams
  * generated user activity at it, trains and deploys an XGBoost churn model on its features, loads it
- * with hydrated predictions, and prints what happened.
+ * with hydrated predictions, shifts the traffic and has the monitor find the drift, and prints what happened.
  * SIGINT ends the traffic early; the summary is still printed and the platform stopped cleanly.
  */
 import { type Command, InvalidArgumentError } from 'commander';

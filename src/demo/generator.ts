@@ -25,7 +25,10 @@ export interface GeneratorOptions {
   lateShare?: number;
 }
 
-const ACTIONS = { view: 70, purchase: 25, refund: 5 } as const;
+export const ACTIONS = { view: 70, purchase: 25, refund: 5 } as const;
+/** Purchase and refund amounts are log-normal with this median and sigma. */
+export const AMOUNT_MEDIAN = 35;
+export const AMOUNT_SIGMA = 1.2;
 const COUNTRIES = { US: 38, DE: 14, GB: 12, FR: 9, IN: 10, BR: 8, JP: 5, NG: 4 } as const;
 /** Zipf exponent: with 1000 users the top 10 send about a third of the events. */
 const ZIPF_S = 1.1;
@@ -90,7 +93,7 @@ export class ActivityGenerator {
 
   private amount(action: keyof typeof ACTIONS): number {
     if (action === 'view') return 0;
-    const value = Math.round(logNormal(35, 1.2, this.random) * 100) / 100;
+    const value = Math.round(logNormal(AMOUNT_MEDIAN, AMOUNT_SIGMA, this.random) * 100) / 100;
     return action === 'refund' ? -value : value;
   }
 

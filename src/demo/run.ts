@@ -1,7 +1,8 @@
 /**
  * `meridian demo`: the whole platform on embedded stores in one process, the churn example applied
  * through the SDK, generated traffic through the public push API, then a point-in-time training set,
- * an XGBoost churn model trained on one and deployed, and a bounded load of hydrated predictions.
+ * an XGBoost churn model trained on one and deployed, a bounded load of hydrated predictions, then a
+ * shift of the traffic and the monitor's drift and alerts over the predictions after it (./drift.ts).
  * Everything the demo reads back goes through the same REST API a user would call.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { createLogger } from '../core/logger.js';
 import { sourceTable } from '../features/layout.js';
 import { Platform } from '../platform.js';
 import { MeridianClient } from '../sdk/client.js';
+import { type DriftStepReport, runDriftStep } from './drift.js';
 import { runFileProducer } from './file-producer.js';
 import { ActivityGenerator, runPushProducer } from './generator.js';
 import {
@@ -78,6 +80,8 @@ export interface DemoSummary {
   trainingSet: TrainingSet;
   model: ModelReport;
   predictions: PredictLoadReport;
+  /** The shift after the prediction load and what the monitor found over the predictions after it. */
+  drift: DriftStepReport;
 }
 
 /** Runs the demo and returns its summary; the platform is stopped whatever happens. */
@@ -159,17 +163,21 @@ async function driveTraffic(platform: Platform, options: DemoOptions, dataDir: s
     onlineEntities: await countOnlineEntities(url, ONLINE_FEATURE, options.users),
     trainingSet: await buildTrainingSet(url, SERVICE, entityRows(options, startedAt, endedAt)),
   };
-  return { ...traffic, ...(await serveModel(url, options, dataDir, startedAt, endedAt)) };
+  return { ...traffic, ...(await serveModel(platform, options, dataDir, startedAt, endedAt)) };
 }
 
-/** Trains and deploys the churn model on the traffic's features, then measures hydrated predictions. */
+/**
+ * Trains and deploys the churn model on the traffic's features, measures hydrated predictions, then
+ * shifts the traffic and has the monitor compare the predictions after the shift with the training set.
+ */
 async function serveModel(
-  url: string,
+  platform: Platform,
   options: DemoOptions,
   dataDir: string,
   startedAt: number,
   endedAt: number,
-): Promise<Pick<DemoSummary, 'model' | 'predictions'>> {
+): Promise<Pick<DemoSummary, 'model' | 'predictions' | 'drift'>> {
+  const url = platform.httpUrl;
   note(`training an XGBoost churn model on ${options.modelRows} point-in-time rows`);
   const model = await deployChurnModel({
     url,
@@ -189,7 +197,16 @@ async function serveModel(
     users: options.users,
     seed: options.seed,
   });
-  return { model, predictions };
+  note('uploading the training set as the baseline; shifting the traffic and predicting every user again');
+  const drift = await runDriftStep({
+    url,
+    model,
+    source: SOURCE,
+    users: options.users,
+    seed: options.seed,
+    countLogged: (from, to) => countLogged(platform, from, to),
+  });
+  return { model, predictions, drift };
 }
 
 /** The concurrent push producers, each with its own seeded stream and a share of the rate, and the gRPC file producer. */
@@ -242,6 +259,16 @@ function entityRows(options: DemoOptions, startedAt: number, endedAt: number): E
 /** A step of the demo, on stderr beside the progress lines. */
 function note(message: string): void {
   process.stderr.write(`meridian demo: ${message}\n`);
+}
+
+/** Rows of the churn model's prediction log in [from, to). */
+async function countLogged(platform: Platform, from: Date, to: Date): Promise<number> {
+  const offline = platform.stores.offline;
+  if (!offline) return 0;
+  const rows = await offline.query<{ n: bigint }>(
+    `SELECT count(*) AS n FROM predictions WHERE model = '${MODEL_NAME}' AND time >= epoch_ms(${from.getTime()}) AND time < epoch_ms(${to.getTime()})`,
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 async function countOfflineRows(platform: Platform): Promise<number> {

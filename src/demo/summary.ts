@@ -1,5 +1,7 @@
 /** The demo's closing report as text for people (the `--json` form is the summary object itself). */
 import { dirname } from 'node:path';
+import type { ColumnDrift } from '../monitoring/drift/types.js';
+import type { DriftStepReport } from './drift.js';
 import type { DemoSummary } from './run.js';
 
 /** The summary as a short plain-text report. */
@@ -39,7 +41,7 @@ export function formatSummary(s: DemoSummary): string {
     '  first rows:',
     ...table(t.sample).map((row) => `    ${row}`),
   );
-  lines.push(...modelLines(s));
+  lines.push(...modelLines(s), ...driftLines(s.drift));
   return `${lines.join('\n')}\n`;
 }
 
@@ -65,6 +67,41 @@ function modelLines(s: DemoSummary): string[] {
       `mean churn probability ${p.meanChurnProbability}`,
     ...p.errorExamples.map((e) => `  error: ${e}`),
   ];
+}
+
+function driftLines(d: DriftStepReport): string[] {
+  const lines = [
+    '',
+    `Drift (baseline: the training set, ${d.baseline.rows} rows with the model's ${d.baseline.prediction})`,
+    `  shift after the load: ${d.shift.categorical}; ${d.shift.numeric}; expected to move ${d.shift.drifting.join(', ')}`,
+    `  ${d.shiftedEvents} shifted events pushed, ${d.predicted} users predicted again (${d.predictErrors} failed); ` +
+      `window ${d.window.from} - ${d.window.to}: ${d.rows} rows, ${d.status} (step took ${(d.elapsedMs / 1000).toFixed(1)}s)`,
+  ];
+  if (d.status === 'insufficient_data') {
+    lines.push(`  fewer than ${d.minRows} rows: not compared (run with more --users)`);
+  } else {
+    const share = ((d.driftShare ?? 0) * 100).toFixed(0);
+    lines.push(`  dataset drift ${d.datasetDrift ? 'yes' : 'no'} (${share}% of the features drifted)`);
+    const columns: [string, ColumnDrift][] = [
+      ...Object.entries(d.features),
+      ...(d.prediction
+        ? [[`${d.prediction.column} (prediction)`, d.prediction] as [string, ColumnDrift]]
+        : []),
+    ];
+    const width = Math.max(...columns.map(([name]) => name.length));
+    for (const [name, c] of columns) lines.push(`  ${name.padEnd(width)}  ${driftCell(c)}`);
+  }
+  lines.push(d.alerts.length === 0 ? '  firing alerts: none' : '  firing alerts:');
+  for (const a of d.alerts) {
+    lines.push(`    ${a.rule} (${a.severity})${a.feature ? ` on ${a.feature}` : ''}, value ${a.value}`);
+  }
+  return lines;
+}
+
+function driftCell(c: ColumnDrift): string {
+  const p = c.pValue === null ? '' : `, p ${c.pValue.toPrecision(3)}`;
+  const rule = c.pValue === null ? `>= ${c.threshold}` : `p < ${c.threshold}`;
+  return `${c.method} ${c.score.toFixed(4)}${p} (drift at ${rule}): ${c.drifted ? 'DRIFT' : 'no drift'} [${c.status}]`;
 }
 
 function table(rows: Record<string, unknown>[]): string[] {

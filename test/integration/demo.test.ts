@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoSummary } from '../../src/demo/run.js';
+import { formatSummary } from '../../src/demo/summary.js';
 import { runMeridian, spawnCli } from '../helpers/meridian-process.js';
 
 const USERS = 200;
@@ -131,6 +132,56 @@ describe('meridian demo', { timeout: 180_000 }, () => {
     expect(l.p50).toBeLessThanOrEqual(l.p95);
     expect(l.p95).toBeLessThanOrEqual(l.p99);
     expect(l.p99).toBeLessThanOrEqual(l.max);
+  });
+
+  it('baselines the deployed version on its training set, inputs and predicted churn probability', () => {
+    const { baseline } = summary.drift;
+    expect(baseline.rows).toBe(MODEL_ROWS);
+    expect(baseline.features).toEqual(summary.model.inputs);
+    expect(baseline.prediction).toBe('churn_probability');
+  });
+
+  it('predicts every user once after the shift and compares that window with the baseline', () => {
+    const d = summary.drift;
+    expect(d.shiftedEvents).toBe(USERS);
+    expect(d.predicted).toBe(USERS);
+    expect(d.predictErrors).toBe(0);
+    expect(d.status).toBe('compared');
+    expect(d.rows).toBe(USERS);
+  });
+
+  it('finds drift on exactly the inputs the shift moves and on none of the others', () => {
+    const { features, shift } = summary.drift;
+    expect(Object.keys(features).sort()).toEqual([...summary.model.inputs].sort());
+    expect([...shift.drifting, ...shift.stable].sort()).toEqual([...summary.model.inputs].sort());
+    for (const [feature, drift] of Object.entries(features)) {
+      const expected = (shift.drifting as readonly string[]).includes(feature);
+      expect(drift.drifted, `${feature}: ${drift.method} ${drift.score}`).toBe(expected);
+      expect(drift.threshold).toBeGreaterThan(0);
+    }
+    expect(summary.drift.driftShare).toBeCloseTo(shift.drifting.length / summary.model.inputs.length, 9);
+  });
+
+  it('reports the drift of the prediction output', () => {
+    const { prediction } = summary.drift;
+    expect(prediction?.column).toBe('churn_probability');
+    expect(prediction?.drifted).toBe(true);
+    expect(prediction?.score).toBeGreaterThanOrEqual(prediction?.threshold ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('fires a feature drift alert for each drifted input of the version, and for no other', () => {
+    const { alerts, features } = summary.drift;
+    const drifted = Object.keys(features).filter((f) => features[f]!.drifted);
+    const featureAlerts = alerts.filter((a) => a.rule === 'MeridianFeatureDrift');
+    expect(featureAlerts.map((a) => a.feature).sort()).toEqual(drifted.sort());
+    for (const alert of featureAlerts) expect(alert.labels.version).toBe(String(summary.model.version));
+  });
+
+  it('prints the drift scores and firing alerts in the text summary', () => {
+    const text = formatSummary(summary);
+    expect(text).toMatch(/user_activity:amount\s+wasserstein \d+\.\d+ \(drift at >= 0\.1\): DRIFT/);
+    expect(text).toMatch(/churn_probability \(prediction\)\s+\w+ \d+\.\d+/);
+    expect(text).toContain('MeridianFeatureDrift (warning) on user_activity:amount');
   });
 
   it('reports progress on stderr while it runs', () => {
