@@ -316,6 +316,43 @@ export function offlineStoreConformance(
       });
     });
 
+    it('answers queryColumns with doubles, floats and 32-bit integers as Float64Array (NaN for NULL) across chunks, other columns as query gives them', async () => {
+      const sql = `SELECT CASE WHEN i % 1000 = 7 THEN NULL ELSE i / 4 END::DOUBLE AS d, (i / 2)::FLOAT AS f,
+        CASE WHEN i = 3 THEN NULL ELSE i END::INTEGER AS n, i::BIGINT * 3 AS big, 'r' || i AS s,
+        TIMESTAMP '2024-06-01 00:00:00' + INTERVAL (i) SECOND AS at, '{"k": 1}'::JSON AS j
+        FROM range(5000) r(i) ORDER BY i`;
+      const columns = await store.queryColumns(sql);
+      const rows = await store.query<Record<string, unknown>>(sql);
+      expect(Object.keys(columns)).toEqual(['d', 'f', 'n', 'big', 's', 'at', 'j']);
+      for (const name of ['d', 'f', 'n']) expect(columns[name]).toBeInstanceOf(Float64Array);
+      expect(columns.d).toHaveLength(5000);
+      expect(Array.from(columns.d as Float64Array)).toEqual(rows.map((r) => r.d ?? Number.NaN));
+      expect(Array.from(columns.f as Float64Array)).toEqual(rows.map((r) => r.f));
+      expect(Array.from(columns.n as Float64Array)).toEqual(rows.map((r) => r.n ?? Number.NaN));
+      expect((columns.d as Float64Array)[1007]).toBeNaN();
+      expect((columns.n as Float64Array)[3]).toBeNaN();
+      for (const name of ['big', 's', 'at', 'j']) expect(columns[name]).toEqual(rows.map((r) => r[name]));
+      expect((columns.big as unknown[])[4999]).toBe(14997n);
+      expect((columns.j as unknown[])[0]).toEqual({ k: 1 });
+    });
+
+    it('answers queryColumns with empty columns for no rows, binds parameters and runs statements like query', async () => {
+      const empty = await store.queryColumns('SELECT 1.5::DOUBLE AS d, $1::VARCHAR AS s WHERE false', ['x']);
+      expect(empty).toEqual({ d: new Float64Array(0), s: [] });
+      const bound = await store.queryColumns('SELECT $1::DOUBLE * i AS d FROM range(3) r(i)', [2.5]);
+      expect(Array.from(bound.d as Float64Array)).toEqual([0, 2.5, 5]);
+      await store.queryColumns('CREATE TABLE made_by_columns AS SELECT 1 AS a');
+      expect(await count(store, 'made_by_columns')).toBe(1);
+    });
+
+    it('rejects bad queryColumns SQL and parameters with INVALID_ARGUMENT naming the argument', async () => {
+      await expectInvalid(store.queryColumns(''), 'sql');
+      await expectInvalid(store.queryColumns('SELEC 1'), 'sql');
+      await expectInvalid(store.queryColumns('SELECT $1 AS a', []), 'params');
+      await expectInvalid(store.queryColumns('SELECT 1', 'x' as unknown as unknown[]), 'params');
+      await expectInvalid(store.queryColumns('BEGIN TRANSACTION'), 'sql');
+    });
+
     it('rejects a bigint parameter outside int64 with INVALID_ARGUMENT naming params[i]', async () => {
       for (const big of [2n ** 63n, -(2n ** 63n) - 1n]) {
         const err = await expectInvalid(store.query('SELECT $1 AS a, $2 AS b', [1, big]), 'params[1]');

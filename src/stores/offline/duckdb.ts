@@ -9,11 +9,13 @@ import {
   type DuckDBAppender,
   type DuckDBConnection,
   DuckDBInstance,
+  type DuckDBPreparedStatement,
   type DuckDBResultReader,
   StatementType,
 } from '@duckdb/node-api';
 import { invalidArgument, MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { decodeColumns } from './columns.js';
 import type { OfflineRow, OfflineSchema, OfflineStore } from './port.js';
 import {
   type Column,
@@ -182,6 +184,25 @@ class DuckDBOfflineStore implements OfflineStore {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.runStatement(sql, params, async (prepared) => {
+      const reader = await prepared.runAndReadAll();
+      return decodeRows(reader) as T[];
+    });
+  }
+
+  async queryColumns(
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<Record<string, Float64Array | unknown[]>> {
+    return this.runStatement(sql, params, async (prepared) => decodeColumns(await prepared.run()));
+  }
+
+  /** Validates, prepares and binds a statement, runs `read` on it inside the queue, then frees it. */
+  private runStatement<T>(
+    sql: string,
+    params: readonly unknown[],
+    read: (prepared: DuckDBPreparedStatement) => Promise<T>,
+  ): Promise<T> {
     if (typeof sql !== 'string' || sql.trim() === '') {
       throw invalidArgument('sql', 'must be a non-empty SQL string');
     }
@@ -206,9 +227,9 @@ class DuckDBOfflineStore implements OfflineStore {
           );
         }
         if (values.length > 0) prepared.bind(values, types);
-        const reader = await prepared.runAndReadAll();
+        const result = await read(prepared);
         if (prepared.statementType !== StatementType.SELECT) this.tables.clear();
-        return decodeRows(reader) as T[];
+        return result;
       } catch (err) {
         throw duckdbError('sql', 'the statement', err, this.description);
       } finally {

@@ -25,4 +25,10 @@ export interface OfflineStore extends Store {
   append(table: string, rows: readonly OfflineRow[]): Promise<{ rows: number }>;
   /** Runs SQL with `$1`-style parameters; BIGINT comes back as bigint, TIMESTAMP as Date. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * Runs SQL as `query` does and answers it column by column, without a row object per row: DOUBLE,
+   * FLOAT and integer columns of at most 32 bits as Float64Array (NaN for NULL), every other column
+   * as an array of the values `query` would give.
+   */
+  queryColumns(sql: string, params?: readonly unknown[]): Promise<Record<string, Float64Array | unknown[]>>;
 }
