@@ -2,7 +2,7 @@
  * `POST /v1/models/{name}/versions/{version}/drift`: the drift of a time window of the version's
  * prediction log against its baseline, on demand. Body (optional): `{"from", "to"}` as ISO 8601
  * (default the last hour), `minRows`, and per-column `methods` / `thresholds` as `POST /v1/drift`
- * takes them. Answers src/monitoring/drift/window-job.ts `WindowDriftResult`: the `POST /v1/drift`
+ * takes them. Answers src/monitoring/drift/window-report.ts `WindowDriftResult`: the `POST /v1/drift`
  * columns, `datasetDrift`, `driftShare`, `rows`, `window`, or `status: "insufficient_data"`.
  * The window is read from the offline store, so the route answers FAILED_PRECONDITION in a process
  * that does not own it.

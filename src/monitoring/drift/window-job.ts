@@ -20,11 +20,12 @@ import type { StateStore } from '../../stores/state/port.js';
 import type { MetricSample } from '../alerts/evaluator.js';
 import type { BaselineProfile } from '../baseline/profile.js';
 import { checkModel, checkModelVersion, loadBaseline } from '../baseline/store.js';
-import { type FeatureQuality, windowQuality } from '../quality/window-quality.js';
+import { windowQuality } from '../quality/window-quality.js';
 import { DEFAULT_DATASET_DRIFT_SHARE, isDatasetDrift } from './defaults.js';
-import type { ColumnDrift, DriftMethod } from './types.js';
+import type { DriftMethod } from './types.js';
 import { compareWindow } from './window-compare.js';
 import { countWindowRows, extractWindow, type WindowSpec } from './window-extract.js';
+import { base, insufficient, type WindowDriftResult, windowSpec } from './window-report.js';
 import {
   DriftGauges,
   outcomeSamples,
@@ -52,29 +53,6 @@ export interface WindowDriftOptions {
   thresholds?: Readonly<Record<string, number>>;
   datasetDriftShare?: number;
   warningFactor?: number;
-}
-
-/** A window's drift: the `POST /v1/drift` columns (features) plus the prediction output and the window. */
-export interface WindowDriftResult {
-  model: string;
-  version: number;
-  window: { from: string; to: string };
-  rows: number;
-  minRows: number;
-  status: 'insufficient_data' | 'compared';
-  /** Null when the window had too few rows. */
-  datasetDrift: boolean | null;
-  driftShare: number | null;
-  drifted: number;
-  columns: Record<string, ColumnDrift>;
-  /** The prediction output against the baseline's prediction column, when it has one. */
-  prediction: (ColumnDrift & { column: string }) | null;
-  /** Per compared column: rows where it was null or missing. */
-  nulls: Record<string, number>;
-  /** Columns not compared, with why (no value in the window or in the baseline). */
-  skipped: Record<string, string>;
-  /** Data quality per feature against the baseline (empty when the window had too few rows). */
-  quality: Record<string, FeatureQuality>;
 }
 
 /** The window drift job over the offline, state and artifact stores. */
@@ -285,43 +263,4 @@ export class WindowDriftJob {
     this.gauges?.set(outcome);
     await this.deps.alerts?.evaluate(outcomeSamples(outcome));
   }
-}
-
-function windowSpec(profile: BaselineProfile, window: { from: Date; to: Date }): WindowSpec {
-  const prediction = profile.prediction ? profile.columns[profile.prediction] : undefined;
-  return {
-    model: profile.model,
-    version: profile.version,
-    from: window.from,
-    to: window.to,
-    features: profile.features,
-    ...(profile.prediction && prediction
-      ? { prediction: { name: profile.prediction, type: prediction.type } }
-      : {}),
-  };
-}
-
-function base(spec: WindowSpec, rows: number, minRows: number) {
-  return {
-    model: spec.model,
-    version: spec.version,
-    window: { from: spec.from.toISOString(), to: spec.to.toISOString() },
-    rows,
-    minRows,
-  };
-}
-
-function insufficient(spec: WindowSpec, rows: number, minRows: number): WindowDriftResult {
-  return {
-    ...base(spec, rows, minRows),
-    status: 'insufficient_data',
-    datasetDrift: null,
-    driftShare: null,
-    drifted: 0,
-    columns: {},
-    prediction: null,
-    nulls: {},
-    skipped: {},
-    quality: {},
-  };
 }
