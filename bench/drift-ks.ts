@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seededRandom } from '../src/demo/random.js';
 import { ks2samp } from '../src/monitoring/stats/ks.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
@@ -26,21 +27,9 @@ interface Timing {
   p: number;
 }
 
-/** mulberry32: a small seeded uniform generator, so every run measures the same data. */
-function uniforms(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** n normal values with the given mean (Box–Muller). */
 function normals(n: number, mean: number, seed: number): Float64Array {
-  const u = uniforms(seed);
+  const u = seededRandom(seed);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = mean + Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   return out;

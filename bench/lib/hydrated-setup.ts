@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { seededRandom } from '../../src/demo/random.js';
 
 const FIXTURE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'xgboost', 'hydrated');
 export const MODEL = 'churn_hydrated';
@@ -39,18 +40,6 @@ const definitions = {
   featureServices: [{ name: SERVICE, features: ['user_profile:*'] }],
 };
 
-/** A seeded uniform generator in [0, 1) (mulberry32), so every run loads and asks the same. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function csvRows(file: string): number[][] {
   const lines = readFileSync(join(FIXTURE, file), 'utf8').trim().split('\n');
   return lines.map((line) => line.split(',').map(Number));
@@ -59,7 +48,7 @@ function csvRows(file: string): number[][] {
 /** Entity i's features: the fixture's test rows first (so predictions can be checked), then seeded noise. */
 function entityRows(): number[][] {
   const fixture = csvRows('inputs.csv').slice(1);
-  const next = random(7);
+  const next = seededRandom(7);
   return Array.from(
     { length: ENTITIES },
     (_, i) => fixture[i] ?? FEATURES.map(() => (next() + next() + next() - 1.5) * 2),
@@ -136,7 +125,7 @@ export interface Target {
 
 /** The predict route and the plain online read of the service, each with the same `BODIES` lists of 100 ids. */
 export function targets(url: string): { predict: Target; online: Target } {
-  const next = random(11);
+  const next = seededRandom(11);
   const lists = Array.from({ length: BODIES }, () =>
     Array.from({ length: PER_REQUEST }, () => Math.floor(next() * ENTITIES)),
   );

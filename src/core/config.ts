@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts-config.js';
+import { booleanFlag } from './boolean-flag.js';
 import { windowDriftConfigSchema } from './drift-config.js';
 import { MeridianError } from './errors.js';
 
@@ -16,12 +17,6 @@ const DEFAULT_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
 const DEFAULT_POOL_ROWS = 64;
 
 const port = z.coerce.number().int().min(0).max(65535);
-
-/** A boolean that env strings can set: `true`/`false`/`1`/`0` (z.coerce would read "false" as true). */
-const booleanFlag = z.union(
-  [z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')],
-  { error: 'must be true or false' },
-);
 
 /**
  * The whole configuration: defaults live here and nowhere else. Store values are URLs; the bare

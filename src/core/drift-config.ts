@@ -3,22 +3,17 @@
  * scheduled window drift. Its own file because the drift job also uses its defaults for on-demand runs.
  */
 import { z } from 'zod';
+import { booleanFlag } from './boolean-flag.js';
 
 /** Windows with fewer rows than this are insufficient data. */
 export const DEFAULT_MIN_WINDOW_ROWS = 100;
 /** The default window, and the default period of the scheduled job: one hour. */
 export const DEFAULT_WINDOW_MS = 3_600_000;
 
-/** A boolean env strings can set (`true`/`false`/`1`/`0`); z.coerce would read "false" as true. */
-const flag = z.union(
-  [z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')],
-  { error: 'must be true or false' },
-);
-
 export const windowDriftConfigSchema = z
   .object({
     /** Run the scheduled job at all (the on-demand route works either way). */
-    enabled: flag.default(true),
+    enabled: booleanFlag.default(true),
     /** How often, and over how long a window, every production version with a baseline is compared. */
     periodMs: z.coerce.number().int().min(60_000).default(DEFAULT_WINDOW_MS),
     /** Windows with fewer rows are reported as insufficient_data. */

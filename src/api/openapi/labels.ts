@@ -3,16 +3,11 @@
  * (the request schema comes from the zod schema the route validates with) and a version's window
  * performance. Part of the monitor's area (src/api/openapi/monitoring.ts).
  */
-import { z } from 'zod';
 import { labelsRequestSchema } from '../../monitoring/labels/schema.js';
 import { errors, json, jsonBody, object, type Paths, pathParams, ref, type Schema } from './common.js';
+import { fromZod } from './feature-schemas.js';
 
 const TAG = 'monitoring';
-
-function labelsRequest(): Schema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(labelsRequestSchema, { io: 'input' }) as Schema;
-  return rest;
-}
 
 const count = (description: string): Schema => ({ type: 'integer', minimum: 0, description });
 const metric = (description: string): Schema => ({ type: 'number', description });
@@ -20,7 +15,7 @@ const nullableMetric = (description: string): Schema => ({ type: ['number', 'nul
 
 /** Component schemas of the labels and performance routes. */
 export const LABEL_SCHEMAS: Record<string, Schema> = {
-  LabelsRequest: labelsRequest(),
+  LabelsRequest: fromZod(labelsRequestSchema, 'input'),
   LabelsResult: object({
     accepted: count('Labels stored'),
     duplicates: count('Labels for a prediction row that already has one (the first is kept)'),

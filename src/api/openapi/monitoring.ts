@@ -4,7 +4,6 @@
  * `DriftReport`, the issue's REST contract), model baselines (src/api/routes/baselines.ts) and
  * alerts (src/api/routes/alerts.ts).
  */
-import { z } from 'zod';
 import { DRIFT_METHODS } from '../../monitoring/drift/types.js';
 import { driftRequestSchema } from '../routes/drift.js';
 import { driftWindowRequestSchema } from '../routes/drift-window.js';
@@ -19,16 +18,11 @@ import {
   ref,
   type Schema,
 } from './common.js';
+import { fromZod } from './feature-schemas.js';
 import { LABEL_PATHS, LABEL_SCHEMAS } from './labels.js';
 import { ALERT_SCHEMAS, BASELINE_SCHEMAS } from './monitoring-schemas.js';
 
 const TAG = 'monitoring';
-
-/** The zod schema as JSON Schema 2020-12, without its `$schema` (OpenAPI 3.1's dialect). */
-function requestSchema(schema: z.ZodType = driftRequestSchema): Schema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Schema;
-  return rest;
-}
 
 const columnDrift = object({
   type: { type: 'string', enum: ['numerical', 'categorical'] },
@@ -54,7 +48,7 @@ const columnDrift = object({
 });
 
 const SCHEMAS: Record<string, Schema> = {
-  DriftRequest: requestSchema(),
+  DriftRequest: fromZod(driftRequestSchema, 'input'),
   ColumnDrift: columnDrift,
   DriftReport: object({
     datasetDrift: { type: 'boolean', description: 'true when driftShare >= 0.5' },
@@ -91,7 +85,7 @@ const BASELINE_PATH = '/v1/models/{name}/versions/{version}/baseline';
 const WINDOW_DRIFT_PATH = '/v1/models/{name}/versions/{version}/drift';
 
 const WINDOW_SCHEMAS: Record<string, Schema> = {
-  WindowDriftRequest: requestSchema(driftWindowRequestSchema),
+  WindowDriftRequest: fromZod(driftWindowRequestSchema, 'input'),
   WindowDriftReport: object({
     model: { type: 'string' },
     version: { type: 'integer' },

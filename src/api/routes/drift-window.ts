@@ -10,8 +10,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { invalidArgument, MeridianError } from '../../core/errors.js';
-import { DRIFT_METHODS } from '../../monitoring/drift/types.js';
 import type { WindowDriftJob } from '../../monitoring/drift/window-job.js';
+import { methodOverrides, thresholdOverrides } from './drift.js';
 
 export interface DriftWindowRouteDeps {
   /** Absent where the offline store is not open: the route then answers FAILED_PRECONDITION. */
@@ -33,14 +33,8 @@ export const driftWindowRequestSchema = z
       .min(1)
       .optional()
       .describe('Fewer window rows than this is insufficient_data (default 100)'),
-    methods: z
-      .record(z.string(), z.enum(DRIFT_METHODS))
-      .optional()
-      .describe('A method per column instead of the default by type and reference size'),
-    thresholds: z
-      .record(z.string(), z.number().positive())
-      .optional()
-      .describe('A threshold per column: the p-value for tests, the distance for distances'),
+    methods: methodOverrides,
+    thresholds: thresholdOverrides,
   })
   .strict();
 

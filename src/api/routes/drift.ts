@@ -23,6 +23,18 @@ const columnValues = z.array(z.union([z.number(), z.string(), z.boolean(), z.nul
 const columns = z.record(z.string(), columnValues);
 
 /** The body of `POST /v1/drift`. */
+/** Per-column method overrides, shared by the ad-hoc and the window drift requests. */
+export const methodOverrides = z
+  .record(z.string(), z.enum(DRIFT_METHODS))
+  .optional()
+  .describe('A method per column instead of the default by type and reference size');
+
+/** Per-column threshold overrides, shared by the ad-hoc and the window drift requests. */
+export const thresholdOverrides = z
+  .record(z.string(), z.number().positive())
+  .optional()
+  .describe('A threshold per column: the p-value for tests, the distance for distances');
+
 export const driftRequestSchema = z
   .object({
     reference: columns.describe('The reference dataset: column name to values (null for missing)'),
@@ -31,14 +43,8 @@ export const driftRequestSchema = z
       .record(z.string(), z.enum(COLUMN_TYPES))
       .optional()
       .describe('Column types; a column left out is numerical when all its values are numbers'),
-    methods: z
-      .record(z.string(), z.enum(DRIFT_METHODS))
-      .optional()
-      .describe('A method per column instead of the default by type and reference size'),
-    thresholds: z
-      .record(z.string(), z.number().positive())
-      .optional()
-      .describe('A threshold per column: the p-value for tests, the distance for distances'),
+    methods: methodOverrides,
+    thresholds: thresholdOverrides,
   })
   .strict();
 
