@@ -7,6 +7,7 @@ import { alertsConfigSchema } from './alerts-config.js';
 import { booleanFlag } from './boolean-flag.js';
 import { windowDriftConfigSchema } from './drift-config.js';
 import { MeridianError } from './errors.js';
+import { pipelinesConfigSchema } from './pipelines-config.js';
 
 export const TARGETS = ['all', 'features', 'serving', 'monitoring', 'pipelines'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -81,9 +82,9 @@ export const configSchema = z
       .object({
         alerts: alertsConfigSchema,
         drift: windowDriftConfigSchema,
-        /** A label may arrive this long after its prediction; older ones are counted, not stored. */
         /** Scheduled monitoring waits while serving's recent p95 is above this (it is the lowest priority). */
         servingP95ObjectiveMs: z.coerce.number().positive().default(100),
+        /** A label may arrive this long after its prediction; older ones are counted, not stored. */
         labelLookbackMs: z.coerce
           .number()
           .int()
@@ -91,6 +92,7 @@ export const configSchema = z
           .default(14 * 24 * 3_600_000),
       })
       .prefault({}),
+    pipelines: pipelinesConfigSchema,
     shutdownTimeoutMs: z.coerce.number().int().positive().default(15_000),
   })
   .strict();
