@@ -6,13 +6,7 @@ import { existsSync, openAsBlob } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import {
-  type ErrorCode,
-  type ErrorDetails,
-  invalidArgument,
-  isMeridianError,
-  MeridianError,
-} from '../core/errors.js';
+import { invalidArgument, isMeridianError } from '../core/errors.js';
 import {
   checkMissingPolicy,
   type ModelDescription,
@@ -20,10 +14,8 @@ import {
   type ModelVersion,
 } from '../serving/model-version.js';
 import { MODEL_FORMATS } from '../serving/runtimes/model.js';
+import { DEFAULT_URL, parseJson, request } from './rest.js';
 import { table } from './table.js';
-
-const DEFAULT_URL = process.env.MERIDIAN_URL ?? 'http://127.0.0.1:8700';
-const TIMEOUT_MS = 120_000;
 
 interface PushFlags {
   format: string;
@@ -127,44 +119,6 @@ async function push(name: string, file: string, flags: PushFlags) {
     url,
     form,
   );
-}
-
-/** One REST call; any answer but 2xx becomes the server's own MeridianError. */
-async function request<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const url = `${base.replace(/\/+$/, '')}${path}`;
-  const init: RequestInit = { method, signal: AbortSignal.timeout(TIMEOUT_MS) };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers = { 'content-type': 'application/json' };
-  }
-  let response: Response;
-  try {
-    response = await fetch(url, init);
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new MeridianError(
-      'UNAVAILABLE',
-      `cannot reach Meridian at ${base} (${cause}); start it with \`meridian up\` or pass the right --url`,
-      { url: base },
-    );
-  }
-  const text = await response.text();
-  const parsed = parseJson(text) as { error?: string; code?: ErrorCode; details?: ErrorDetails } | undefined;
-  if (response.ok) return parsed as T;
-  throw new MeridianError(
-    parsed?.code ?? 'INTERNAL',
-    parsed?.error ?? `${method} ${url} answered ${response.status}: ${text.slice(0, 200)}`,
-    parsed?.details ?? {},
-  );
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function parseVersion(value: string): number {

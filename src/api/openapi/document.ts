@@ -17,6 +17,7 @@ import { FEATURES } from './features.js';
 import { MONITORING } from './monitoring.js';
 import { OIP } from './oip.js';
 import { OPERATIONS } from './operations.js';
+import { PIPELINES } from './pipelines.js';
 import { SERVING } from './serving.js';
 
 /** One registered route: its method and its path in OpenAPI form (`/v1/models/{name}`). */
@@ -33,13 +34,15 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, Schema> };
 }
 
-const AREAS: ApiArea[] = [OPERATIONS, FEATURES, SERVING, OIP, MONITORING];
+const AREAS: ApiArea[] = [OPERATIONS, FEATURES, SERVING, OIP, MONITORING, PIPELINES];
 
 const TAGS = [
   { name: 'operations', description: 'Liveness, readiness, metrics and this document' },
   { name: 'features', description: 'The feature store' },
   { name: 'serving', description: 'The model registry and hydrated predictions' },
   { name: 'oip-v2', description: 'Open Inference Protocol v2, with the binary tensor data extension' },
+  { name: 'monitoring', description: 'Drift, data quality, labels and performance, alerts' },
+  { name: 'pipelines', description: 'Pipeline definitions, triggers, runs, steps and their logs' },
 ];
 
 /** Every documented operation of every area, whichever target serves it. */
