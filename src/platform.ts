@@ -10,6 +10,7 @@ import type { Stores } from './stores/index.js';
 import { closeStores, openStores } from './stores/open.js';
 import { type FeaturesTarget, startFeaturesTarget } from './targets/features.js';
 import { startMonitoringTarget } from './targets/monitoring.js';
+import { startPipelinesTarget } from './targets/pipelines.js';
 import { registerHydratedPredict } from './targets/predict.js';
 import { type ServingTarget, startServingTarget } from './targets/serving.js';
 import type { RunningTarget, TargetContext } from './targets/target.js';
@@ -70,10 +71,13 @@ export class Platform {
         targets.push(serving);
       }
       if (runs('monitoring')) targets.push(await startMonitoringTarget(ctx, serving));
+      if (runs('pipelines')) targets.push(await startPipelinesTarget(ctx));
       await registerHydratedPredict(ctx, serving, features);
       await http.listen({ host: config.http.host, port: config.http.port });
       const grpcPort = await bindGrpc(grpc.server, config.grpc.host, config.grpc.port);
       const httpPort = (http.server.address() as { port: number }).port;
+      const selfUrl = `http://${displayHost(config.http.host)}:${httpPort}`;
+      for (const target of targets) await target.onListening?.(selfUrl);
       return new Platform(
         config,
         logger,

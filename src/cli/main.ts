@@ -9,6 +9,7 @@ import { registerDriftCommand } from './drift.js';
 import { registerHistoricalCommand } from './historical.js';
 import { registerIngestCommands } from './ingest.js';
 import { registerModelCommands } from './models.js';
+import { registerPipelineCommands } from './pipelines.js';
 import { up } from './up.js';
 
 interface GlobalFlags {
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   registerHistoricalCommand(program);
   registerModelCommands(program);
   registerDriftCommand(program);
+  registerPipelineCommands(program);
   return program;
 }
 

@@ -4,6 +4,7 @@
  */
 import { registerFeatureStoreGrpc } from '../api/grpc-features.js';
 import { registerFeatureRoutes } from '../api/routes/features.js';
+import { registerMaterializeRoutes } from '../api/routes/materialize.js';
 import { type FeatureStore, startFeatureStore } from '../features/service.js';
 import { PredictionSink } from '../serving/prediction-sink.js';
 import type { RunningTarget, TargetContext } from './target.js';
@@ -22,6 +23,8 @@ export async function startFeaturesTarget(ctx: TargetContext): Promise<FeaturesT
   try {
     registerFeatureRoutes(http, features, stores);
     if (stores.offline && stores.online) {
+      const { offline, online } = stores;
+      registerMaterializeRoutes(http, { offline, online, catalog: features.registry });
       registerFeatureStoreGrpc(grpc, {
         ingestor: features.ingestor,
         catalog: features.registry,

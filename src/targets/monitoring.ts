@@ -11,6 +11,7 @@ import { registerDriftWindowRoutes } from '../api/routes/drift-window.js';
 import { registerLabelRoutes } from '../api/routes/labels.js';
 import { MeridianError } from '../core/errors.js';
 import { type Alerting, openAlerting } from '../monitoring/alerts/alerting.js';
+import { modelsUsingFeatureIn, pipelineRetrainTrigger } from '../monitoring/alerts/retrain-trigger.js';
 import { BASELINE_MIGRATIONS } from '../monitoring/baseline/migrations.js';
 import { WindowDriftJob } from '../monitoring/drift/window-job.js';
 import { LabelConsumer } from '../monitoring/labels/consumer.js';
@@ -36,11 +37,15 @@ export async function startMonitoringTarget(
   const log = logger.child({ service: 'monitoring' });
   // Monitoring's migrations share the block 300-399, applied in order: baselines (300) before alerts (350).
   await state.migrate(BASELINE_MIGRATIONS);
+  // Retraining goes through the orchestrator's API: this process's own once it listens, unless configured.
+  let selfUrl: string | undefined;
   const alerting = await openAlerting({
     state,
     registry: metrics,
     logger: log,
     config: config.monitoring.alerts,
+    triggerRetrain: pipelineRetrainTrigger(() => config.pipelines.apiUrl ?? selfUrl),
+    modelsUsingFeature: modelsUsingFeatureIn(state),
   });
   // The prediction log is in the offline store, which only its owner (target all) opens.
   const windowDrift = offline
@@ -82,7 +87,10 @@ export async function startMonitoringTarget(
       await windowDrift?.stop();
       await alerting.close();
     };
-    return { alerting, ...(windowDrift ? { windowDrift } : {}), close };
+    const onListening = async (httpUrl: string) => {
+      selfUrl = httpUrl;
+    };
+    return { alerting, ...(windowDrift ? { windowDrift } : {}), onListening, close };
   } catch (err) {
     await labelConsumer?.close().catch(() => undefined);
     await alerting.close().catch(() => undefined);

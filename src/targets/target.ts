@@ -22,5 +22,7 @@ export interface TargetContext {
 
 /** A started target; `close` runs after the servers stopped taking requests, before the stores close. */
 export interface RunningTarget {
+  /** Runs once the servers listen, with the HTTP server's own URL (work that calls the APIs starts here). */
+  onListening?(httpUrl: string): Promise<void>;
   close(): Promise<void>;
 }

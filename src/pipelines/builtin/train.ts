@@ -56,7 +56,8 @@ export function trainPipeline(name = 'train'): Pipeline {
         default: 0,
         description: 'How much better than production the candidate must score to be promoted',
       },
-      reason: { type: 'string', default: '', description: 'Why this run was started (e.g. the alert)' },
+      reason: { type: 'string', default: '', description: 'Why this run was started' },
+      alert: { type: 'object', default: {}, description: 'The alert that started this run, when one did' },
     },
     steps: [
       { name: 'training-set', run: buildTrainingSet, timeoutMs: TEN_MINUTES },
