@@ -19,17 +19,18 @@ export const FEATURE_DRIFTED = 'meridian_feature_drifted';
  */
 export const PERFORMANCE_DROP = 'meridian_model_performance_drop';
 
-/** Seconds since a feature view was last written; labels feature_view. */
-export const FEATURE_FRESHNESS_SECONDS = 'meridian_feature_freshness_seconds';
+/** The feature store exports these; their names live in core, which the feature store may import. */
+export {
+  FEATURE_FRESHNESS_SECONDS,
+  FEATURE_FRESHNESS_SLO_RATIO,
+  INGEST_VIOLATIONS_TOTAL,
+} from '../core/metrics.js';
 
-/** Freshness age divided by the view's freshness objective (above 1 breaches it); labels feature_view. */
-export const FEATURE_FRESHNESS_SLO_RATIO = 'meridian_feature_freshness_slo_ratio';
-
-/** Failed inference requests / all inference requests over the recent window; labels model, version. */
-export const SERVING_ERROR_RATIO = 'meridian_serving_error_ratio';
-
-/** Inference request latency histogram exported by serving; labels model, version, protocol. */
-export const INFERENCE_REQUEST_SECONDS = 'meridian_inference_request_seconds';
+/** Serving exports these; their names live in core, which serving may import. */
+export { INFERENCE_REQUEST_SECONDS, SERVING_ERROR_RATIO } from '../core/serving-metrics.js';
 
 /** HTTP request latency histogram of the API; labels method, route, status. */
 export const HTTP_REQUEST_SECONDS = 'meridian_http_request_duration_seconds';
+
+/** Labelled predictions / all predictions of a model version in the last window, 0..1; labels model, version. */
+export const MODEL_LABELLED_SHARE = 'meridian_model_labelled_share';

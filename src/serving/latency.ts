@@ -3,11 +3,13 @@
  * over a recent window for `GET /v1/models/{name}/stats`, whose percentiles are exact to three
  * significant digits (fixed Prometheus buckets only bound a percentile between two bucket edges).
  * Queue time is how long a batch waited for a thread of its version's worker pool (zero for batches
- * evaluated on the serving thread); compute time excludes it.
+ * evaluated on the serving thread); compute time excludes it. The same window gives each version's
+ * error ratio (failed / all requests), computed when scraped and asked for by the monitor's alerts.
  */
 import { build, type Histogram as HdrHistogram } from 'hdr-histogram-js';
-import { Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.js';
+import { INFERENCE_REQUEST_SECONDS, SERVING_ERROR_RATIO } from '../core/serving-metrics.js';
 import type { InferenceObservation, InferenceObserver } from './inference-observation.js';
 
 const BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
@@ -30,6 +32,16 @@ export interface VersionStats {
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
+}
+
+/** One model version's failed share of its inference requests over the window. */
+export interface ErrorRatio {
+  model: string;
+  version: string;
+  requests: number;
+  errors: number;
+  /** errors / requests, 0..1. */
+  ratio: number;
 }
 
 export interface ModelStats {
@@ -63,13 +75,14 @@ export class LatencyStats implements InferenceObserver {
     this.windowMs = options.windowMs ?? 5 * 60_000;
     this.slotMs = this.windowMs / (options.slots ?? 5);
     this.clock = options.clock ?? systemClock;
-    this.request = histogram(registry, 'meridian_inference_request_seconds', 'Inference request time');
+    this.request = histogram(registry, INFERENCE_REQUEST_SECONDS, 'Inference request time');
     this.compute = histogram(registry, 'meridian_inference_compute_seconds', 'Time inside model predict');
     this.queue = histogram(
       registry,
       'meridian_inference_queue_seconds',
       "Time a batch waited for a thread of its version's worker pool",
     );
+    errorRatioGauge(registry, this);
   }
 
   /** Records one request. */
@@ -127,6 +140,32 @@ export class LatencyStats implements InferenceObserver {
     return summarize(merged).p95Ms;
   }
 
+  /**
+   * Failed / all inference requests of every model version over the window (whole slots, so between
+   * windowMs minus one slot and windowMs), by model and version; versions without requests are absent.
+   */
+  recentErrorRatios(): ErrorRatio[] {
+    const since = this.clock.now() - this.windowMs;
+    const merged = new Map<string, { requests: number; errors: number }>();
+    for (const slot of this.slots) {
+      if (slot.start + this.slotMs <= since) continue;
+      for (const [key, cell] of slot.cells) {
+        const into = merged.get(key) ?? { requests: 0, errors: 0 };
+        into.requests += cell.requests;
+        into.errors += cell.errors;
+        merged.set(key, into);
+      }
+    }
+    return [...merged]
+      .map(([key, { requests, errors }]) => {
+        const [model, version] = splitKey(key);
+        return { model, version, requests, errors, ratio: errors / requests };
+      })
+      .sort((a, b) =>
+        a.model < b.model ? -1 : a.model > b.model ? 1 : Number(a.version) - Number(b.version),
+      );
+  }
+
   private cell(model: string, version: number): Cell {
     const slot = this.currentSlot();
     const key = `${version}/${model}`;
@@ -163,6 +202,24 @@ function histogram(
     labelNames: ['model', 'version', 'protocol'] as const,
     buckets: BUCKETS,
     registers: [registry],
+  });
+}
+
+/**
+ * The error-ratio gauge, computed from `stats` at each scrape so it rolls with the window even while
+ * no request arrives; a registry keeps the gauge of its newest tracker.
+ */
+function errorRatioGauge(registry: Registry, stats: LatencyStats): void {
+  if (registry.getSingleMetric(SERVING_ERROR_RATIO)) registry.removeSingleMetric(SERVING_ERROR_RATIO);
+  new Gauge({
+    name: SERVING_ERROR_RATIO,
+    help: 'Failed / all inference requests per model and version over the recent window',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of stats.recentErrorRatios()) this.set({ model: r.model, version: r.version }, r.ratio);
+    },
   });
 }
 

@@ -161,6 +161,24 @@ describe('windowed drift of the prediction log', { timeout: 120_000 }, () => {
     expect(lowered.status).toBe('compared');
   });
 
+  it('answers insufficient labels, with a labelled share of 0, for a window whose predictions have no label', async () => {
+    const same = await drift(windows.same);
+    expect(same.performance).toMatchObject({
+      status: 'insufficient_labels',
+      predictions: 200,
+      labelled: 0,
+      labelledShare: 0,
+      metrics: {},
+      drop: {},
+    });
+    const stored = await served.platform.stores.offline!.query<{ status: string; predictions: bigint }>(
+      'SELECT status, predictions FROM performance_results WHERE window_start = $1',
+      [new Date(windows.same.from)],
+    );
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.map((r) => [r.status, Number(r.predictions)])).toContainEqual(['insufficient_labels', 200]);
+  });
+
   it('stores every outcome in drift_results and exports the gauges', async () => {
     await drift(windows.shifted);
     const offline = served.platform.stores.offline!;

@@ -2,8 +2,10 @@
  * Windowed drift: a time window of a model version's prediction log compared with the version's
  * baseline, per feature and for the prediction output, set-based in the offline store's DuckDB
  * (./window-extract.ts) and decided as the in-memory report decides (./window-statistic.ts). A
- * window with fewer rows than `minRows` is `insufficient_data`, neither drift nor no drift. Every
- * outcome is stored, exported as gauges and handed to the alert evaluator (./window-results.ts).
+ * window with fewer rows than `minRows` is `insufficient_data`, neither drift nor no drift. Each run
+ * also measures the version's performance over the window's labelled predictions against its
+ * training metrics (../performance/window-performance.ts). Every outcome is stored, exported as
+ * gauges and handed to the alert evaluator (./window-results.ts, ../performance/window-results.ts).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,19 +22,15 @@ import type { StateStore } from '../../stores/state/port.js';
 import type { MetricSample } from '../alerts/evaluator.js';
 import type { BaselineProfile } from '../baseline/profile.js';
 import { checkModel, checkModelVersion, loadBaseline } from '../baseline/store.js';
+import { windowPerformanceOf } from '../performance/window-performance.js';
+import { PerformanceGauges, performanceSamples, storePerformance } from '../performance/window-results.js';
 import { windowQuality } from '../quality/window-quality.js';
 import { DEFAULT_DATASET_DRIFT_SHARE, isDatasetDrift } from './defaults.js';
 import type { DriftMethod } from './types.js';
 import { compareWindow } from './window-compare.js';
 import { countWindowRows, extractWindow, type WindowSpec } from './window-extract.js';
-import { base, insufficient, type WindowDriftResult, windowSpec } from './window-report.js';
-import {
-  DriftGauges,
-  outcomeSamples,
-  storeFailure,
-  storeOutcome,
-  type WindowOutcome,
-} from './window-results.js';
+import { base, insufficient, type WindowDrift, type WindowDriftResult, windowSpec } from './window-report.js';
+import { DriftGauges, outcomeSamples, storeFailure, storeOutcome, windowOutcome } from './window-results.js';
 
 export interface WindowDriftDeps {
   offline: OfflineStore;
@@ -53,18 +51,22 @@ export interface WindowDriftOptions {
   thresholds?: Readonly<Record<string, number>>;
   datasetDriftShare?: number;
   warningFactor?: number;
+  /** Fewer labelled predictions than this is `insufficient_labels` (default 30). */
+  minLabels?: number;
 }
 
 /** The window drift job over the offline, state and artifact stores. */
 export class WindowDriftJob {
   private readonly clock: Clock;
   private readonly gauges: DriftGauges | undefined;
+  private readonly performanceGauges: PerformanceGauges | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: WindowDriftDeps) {
     this.clock = deps.clock ?? systemClock;
     this.gauges = deps.registry ? new DriftGauges(deps.registry) : undefined;
+    this.performanceGauges = deps.registry ? new PerformanceGauges(deps.registry) : undefined;
   }
 
   /** The window [now - lengthMs, now), the last hour by default. */
@@ -73,7 +75,7 @@ export class WindowDriftJob {
     return { from: new Date(to - lengthMs), to: new Date(to) };
   }
 
-  /** Compares the window of one version with its baseline, stores and exports the outcome. */
+  /** Compares the window of one version with its baseline and measures its performance; stores and exports both. */
   async run(
     model: string,
     version: number | string,
@@ -86,10 +88,12 @@ export class WindowDriftJob {
     const minRows = options.minRows ?? DEFAULT_MIN_WINDOW_ROWS;
     const spec = windowSpec(profile, window);
     const rows = await countWindowRows(this.deps.offline, spec);
-    const result =
+    const drift =
       rows < minRows
         ? insufficient(spec, rows, minRows)
         : await this.compare(spec, profile, rows, minRows, options);
+    const performance = await windowPerformanceOf(this.deps, name, v, window, options.minLabels);
+    const result = { ...drift, performance };
     await this.publish(result, window);
     return result;
   }
@@ -193,7 +197,7 @@ export class WindowDriftJob {
     rows: number,
     minRows: number,
     options: WindowDriftOptions,
-  ): Promise<WindowDriftResult> {
+  ): Promise<WindowDrift> {
     const extracted = await extractWindow(this.deps.offline, spec, rows);
     const workDir = await mkdtemp(join(this.deps.tmpDir ?? tmpdir(), 'meridian-drift-')).catch(
       async (err) => {
@@ -232,35 +236,13 @@ export class WindowDriftJob {
   }
 
   private async publish(result: WindowDriftResult, window: { from: Date; to: Date }): Promise<void> {
-    const outcome: WindowOutcome = {
-      model: result.model,
-      version: result.version,
-      from: window.from,
-      to: window.to,
-      rows: result.rows,
-      driftShare: result.driftShare,
-      columns: [
-        ...Object.entries(result.columns).map(([column, drift]) => ({
-          column,
-          role: 'feature' as const,
-          drift,
-          nulls: result.nulls[column] ?? 0,
-        })),
-        ...(result.prediction
-          ? [
-              {
-                column: result.prediction.column,
-                role: 'prediction' as const,
-                drift: result.prediction,
-                nulls: result.nulls[result.prediction.column] ?? 0,
-              },
-            ]
-          : []),
-      ],
-      computedAt: this.clock.now(),
-    };
+    const computedAt = this.clock.now();
+    const outcome = windowOutcome(result, window, computedAt);
+    const performance = { ...outcome, performance: result.performance };
     await storeOutcome(this.deps.offline, outcome);
+    await storePerformance(this.deps.offline, performance);
     this.gauges?.set(outcome);
-    await this.deps.alerts?.evaluate(outcomeSamples(outcome));
+    this.performanceGauges?.set(performance);
+    await this.deps.alerts?.evaluate([...outcomeSamples(outcome), ...performanceSamples(performance)]);
   }
 }

@@ -3,6 +3,7 @@
  * how its parts are built from the baseline profile and the window.
  */
 import type { BaselineProfile } from '../baseline/profile.js';
+import type { WindowPerformance } from '../performance/window-performance.js';
 import type { FeatureQuality } from '../quality/window-quality.js';
 import type { ColumnDrift } from './types.js';
 import type { WindowSpec } from './window-extract.js';
@@ -28,7 +29,12 @@ export interface WindowDriftResult {
   skipped: Record<string, string>;
   /** Data quality per feature against the baseline (empty when the window had too few rows). */
   quality: Record<string, FeatureQuality>;
+  /** The version's performance over the window's labelled predictions, and its label drift. */
+  performance: WindowPerformance;
 }
+
+/** A window's drift before its performance is added. */
+export type WindowDrift = Omit<WindowDriftResult, 'performance'>;
 
 /** What to extract for the profile's features and prediction over the window. */
 export function windowSpec(profile: BaselineProfile, window: { from: Date; to: Date }): WindowSpec {
@@ -57,7 +63,7 @@ export function base(spec: WindowSpec, rows: number, minRows: number) {
 }
 
 /** The result of a window with fewer rows than the minimum. */
-export function insufficient(spec: WindowSpec, rows: number, minRows: number): WindowDriftResult {
+export function insufficient(spec: WindowSpec, rows: number, minRows: number): WindowDrift {
   return {
     ...base(spec, rows, minRows),
     status: 'insufficient_data',

@@ -2,14 +2,16 @@
  * Where a window's drift goes: rows appended to the offline table `drift_results` (one per compared
  * column, or one per model version when the window had too few rows), the Prometheus gauges of
  * ../metric-names.ts, and the samples the alert evaluator watches; a window that failed after its
- * retries is stored as a `failed` row with its error. The prediction output is stored
- * and scored like a feature but sent to no feature-drift gauge or alert: those are about inputs.
+ * retries is stored as a `failed` row with its error. The prediction output and the label (the
+ * window's labelled rows against the baseline's label column) are stored and scored like a feature
+ * but sent to no feature-drift gauge or alert: those are about inputs.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { OfflineRow, OfflineSchema, OfflineStore } from '../../stores/offline/port.js';
 import type { MetricSample } from '../alerts/evaluator.js';
 import { DATASET_DRIFT_SHARE, FEATURE_DRIFT_SCORE, FEATURE_DRIFTED } from '../metric-names.js';
 import type { ColumnDrift } from './types.js';
+import type { WindowDriftResult } from './window-report.js';
 
 export const DRIFT_RESULTS_TABLE = 'drift_results';
 
@@ -20,7 +22,7 @@ export const DRIFT_RESULTS_SCHEMA: OfflineSchema = {
   window_end: 'timestamp',
   /** Null on an `insufficient_data` row. */
   feature: 'string',
-  /** feature or prediction. */
+  /** feature, prediction or label. */
   role: 'string',
   method: 'string',
   score: 'float64',
@@ -41,7 +43,7 @@ export const DRIFT_RESULTS_SCHEMA: OfflineSchema = {
 /** One compared column of a window. */
 export interface ColumnOutcome {
   column: string;
-  role: 'feature' | 'prediction';
+  role: 'feature' | 'prediction' | 'label';
   drift: ColumnDrift;
   nulls: number;
 }
@@ -59,7 +61,39 @@ export interface WindowOutcome {
   computedAt: number;
 }
 
-/** The offline rows of a window's outcome. */
+/** The outcome of a window's result: its compared columns, the prediction, then the label. */
+export function windowOutcome(
+  result: WindowDriftResult,
+  window: { from: Date; to: Date },
+  computedAt: number,
+): WindowOutcome {
+  const column = (name: string, role: ColumnOutcome['role'], drift: ColumnDrift) => ({
+    column: name,
+    role,
+    drift,
+    nulls: result.nulls[name] ?? 0,
+  });
+  const label = result.performance.labelDrift;
+  return {
+    model: result.model,
+    version: result.version,
+    from: window.from,
+    to: window.to,
+    rows: result.rows,
+    driftShare: result.driftShare,
+    columns: [
+      ...Object.entries(result.columns).map(([name, drift]) => column(name, 'feature', drift)),
+      ...(result.prediction ? [column(result.prediction.column, 'prediction', result.prediction)] : []),
+      // The label's missing rows are the window's unlabelled predictions.
+      ...(label
+        ? [{ ...column(label.column, 'label', label), nulls: result.rows - label.windowLabels }]
+        : []),
+    ],
+    computedAt,
+  };
+}
+
+/** The offline rows of a window's outcome; a window with too few rows still keeps its label row. */
 export function resultRows(o: WindowOutcome): OfflineRow[] {
   const common = {
     model: o.model,
@@ -69,10 +103,7 @@ export function resultRows(o: WindowOutcome): OfflineRow[] {
     rows: o.rows,
     computed_at: o.computedAt,
   };
-  if (o.driftShare === null) {
-    return [{ ...common, status: 'insufficient_data', drifted: false, nulls: null, feature: null }];
-  }
-  return o.columns.map((c) => ({
+  const columns = o.columns.map((c) => ({
     ...common,
     feature: c.column,
     role: c.role,
@@ -84,6 +115,15 @@ export function resultRows(o: WindowOutcome): OfflineRow[] {
     drifted: c.drift.drifted,
     nulls: c.nulls,
   }));
+  if (o.driftShare !== null) return columns;
+  const insufficientRow = {
+    ...common,
+    status: 'insufficient_data',
+    drifted: false,
+    nulls: null,
+    feature: null,
+  };
+  return [insufficientRow, ...columns];
 }
 
 /** Appends the outcome to `drift_results` (creating the table on first use). */
@@ -155,11 +195,8 @@ export class DriftGauges {
   /** Sets the series of the outcome; a window with too few rows removes the version's share. */
   set(o: WindowOutcome): void {
     const base = { model: o.model, version: String(o.version) };
-    if (o.driftShare === null) {
-      this.share.remove(base);
-      return;
-    }
-    this.share.set(base, o.driftShare);
+    if (o.driftShare === null) this.share.remove(base);
+    else this.share.set(base, o.driftShare);
     for (const c of o.columns) {
       const labels = { ...base, feature: c.column, method: c.drift.method };
       this.score.set(labels, c.drift.score);
