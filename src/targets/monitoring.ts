@@ -11,6 +11,7 @@ import { registerDriftWindowRoutes } from '../api/routes/drift-window.js';
 import { registerLabelRoutes } from '../api/routes/labels.js';
 import { MeridianError } from '../core/errors.js';
 import { type Alerting, openAlerting } from '../monitoring/alerts/alerting.js';
+import { type ErrorRatioSource, sampleErrorRatios } from '../monitoring/alerts/error-ratio-sampler.js';
 import { modelsUsingFeatureIn, pipelineRetrainTrigger } from '../monitoring/alerts/retrain-trigger.js';
 import { BASELINE_MIGRATIONS } from '../monitoring/baseline/migrations.js';
 import { WindowDriftJob } from '../monitoring/drift/window-job.js';
@@ -27,7 +28,7 @@ export interface MonitoringTarget extends RunningTarget {
 /** Starts the monitor's services and registers its APIs; on failure closes what it started. */
 export async function startMonitoringTarget(
   ctx: TargetContext,
-  serving?: { latency: { recentP95Ms(): number | null } },
+  serving?: { latency: { recentP95Ms(): number | null } & ErrorRatioSource },
 ): Promise<MonitoringTarget> {
   const { config, stores, logger, metrics, http } = ctx;
   const { state, artifact, offline } = stores;
@@ -82,7 +83,10 @@ export async function startMonitoringTarget(
       return p95 !== null && p95 > objective ? `serving p95 ${p95} ms > ${objective} ms` : undefined;
     };
     if (drift.enabled) windowDrift?.start(drift.periodMs, { minRows: drift.minRows }, busy);
+    // Serving's error ratio feeds the in-process MeridianServingErrorRate rule where serving runs here.
+    const stopSampling = serving ? sampleErrorRatios(serving.latency, alerting.evaluator, log) : () => {};
     const close = async () => {
+      stopSampling();
       await labelConsumer?.close();
       await windowDrift?.stop();
       await alerting.close();

@@ -78,7 +78,8 @@ export async function startPipelinesTarget(ctx: TargetContext): Promise<Pipeline
         catalog: orchestrator.catalog,
         queues: settings.queues,
         concurrency: settings.concurrency,
-        executor: createStepExecutor({ heartbeatMs: settings.heartbeatMs }),
+        // The worker writes heartbeats itself while an attempt runs.
+        executor: createStepExecutor({ heartbeatMs: 0 }),
         heartbeatMs: settings.heartbeatMs,
         logger: log,
         metrics: pipelineMetrics,

@@ -117,6 +117,14 @@ const WINDOW_SCHEMAS: Record<string, Schema> = {
         '({value, baseline, status: ok|warning|fail}, null when not applicable) and the worst status',
       additionalProperties: { type: 'object' },
     },
+    performance: {
+      type: 'object',
+      description:
+        "The version's performance over the window's labelled predictions: status (compared or " +
+        'insufficient_labels, below 30 labelled rows), labelledShare, and when compared the metrics ' +
+        '(accuracy, precision, recall, f1, rocAuc; mae, rmse), the training values, the drop per metric ' +
+        '(share worse than training) and label drift',
+    },
     prediction: {
       oneOf: [{ allOf: [ref('ColumnDrift'), object({ column: { type: 'string' } })] }, { type: 'null' }],
       description: "The prediction output against the baseline's prediction column (null without one)",
