@@ -9,6 +9,7 @@ import { type Catalog, resolveFeatureRefs } from '../features/catalog.js';
 import type { FeatureType } from '../features/definitions.js';
 import type { Ingestor } from '../features/ingest/push.js';
 import type { TransformPool } from '../features/ingest/transform-pool.js';
+import type { IngestQuality } from '../features/quality/hooks.js';
 import { getOnlineFeatures, type OnlineFeaturesResponse } from '../features/retrieval/online.js';
 import type { OfflineStore } from '../stores/offline/port.js';
 import type { OnlineStore } from '../stores/online/port.js';
@@ -32,6 +33,8 @@ export interface FeatureGrpcDeps {
   maxFileBytes?: number;
   /** Where uploads are saved while they load (default the OS temp directory). */
   tmpDir?: string;
+  /** Told about an uploaded file's bad values and the views it wrote. */
+  quality?: IngestQuality;
   /** Pushes of one PushEvents call in flight at once. */
   maxPushesInFlight?: number;
 }
@@ -60,6 +63,7 @@ export function registerFeatureStoreGrpc(server: grpc.Server, deps: FeatureGrpcD
     ...(deps.transforms ? { transforms: deps.transforms } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.quality ? { quality: deps.quality } : {}),
   });
   const upload = {
     loader,

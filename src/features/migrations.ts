@@ -29,4 +29,28 @@ export const FEATURE_STORE_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (view, version)
       );`,
   },
+  {
+    version: 101,
+    name: 'ingest violations and view freshness',
+    // One row per (source, field, code, minute), so a flood of bad events is one counted row; the
+    // minute index serves the monitor's window reads. Freshness is one row per view, upserted.
+    sql: `
+      CREATE TABLE feature_ingest_violations (
+        source text NOT NULL,
+        field text NOT NULL,
+        code text NOT NULL,
+        minute timestamptz NOT NULL,
+        count bigint NOT NULL,
+        sample text NOT NULL,
+        first_seen timestamptz NOT NULL,
+        last_seen timestamptz NOT NULL,
+        PRIMARY KEY (source, field, code, minute)
+      );
+      CREATE INDEX feature_ingest_violations_minute ON feature_ingest_violations (minute);
+      CREATE TABLE feature_view_freshness (
+        view text PRIMARY KEY,
+        last_write_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
 ];

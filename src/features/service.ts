@@ -1,10 +1,12 @@
 import { MeridianError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { Registry } from '../core/metrics.js';
 import type { Stores } from '../stores/index.js';
 import { createIngestor, type Ingestor, type IngestorOptions } from './ingest/push.js';
 import { dropLeftoverScratchTables } from './ingest/scratch.js';
 import { type EventConsumers, startEventConsumers } from './ingest/stream-consumer.js';
 import { createTransformPool, type TransformPool } from './ingest/transform-pool.js';
+import { type IngestQualityRecorder, openIngestQuality } from './quality/recorder.js';
 import { FeatureRegistry } from './registry.js';
 
 /** The feature store of one process: its registry, its push ingestor and its transform threads. */
@@ -13,6 +15,8 @@ export interface FeatureStore {
   ingestor: Ingestor;
   /** The worker threads TypeScript transforms run in (pass it to file loaders too). */
   transforms: TransformPool;
+  /** Ingestion violations and view freshness; give it to file loaders as `quality` too. */
+  quality: IngestQualityRecorder;
   /** Writes what is queued and stops the transform threads; the platform closes the stores afterwards. */
   close(): Promise<void>;
 }
@@ -22,6 +26,8 @@ export interface FeatureStoreOptions {
   transformThreads?: number;
   /** Consume `events.<source>` of the event stream for every stream source (on with NATS). */
   consumeEvents?: boolean;
+  /** Where the ingest violation counter and freshness gauges are exported. */
+  metrics?: Registry;
 }
 
 /** Opens the feature store on the stores of the `features` (or `all`) target. */
@@ -45,17 +51,24 @@ export async function startFeatureStore(
     options.transformThreads === undefined ? {} : { threads: options.transformThreads },
   );
   const registry = await FeatureRegistry.open(state);
+  const quality = await openIngestQuality({
+    state,
+    catalog: registry,
+    logger,
+    ...(options.metrics ? { registry: options.metrics } : {}),
+  });
   const ingestorOptions: IngestorOptions = {
     offline,
     online,
     catalog: registry,
     logger: logger.child({ service: 'features' }),
     transforms,
+    quality,
   };
   const ingestor = createIngestor(ingestorOptions);
   let consumers: EventConsumers | undefined;
   try {
-    consumers = await startConsumers(stores, registry, ingestor, logger, options);
+    consumers = await startConsumers(stores, registry, { ingestor, quality }, logger, options);
   } catch (err) {
     await ingestor.close();
     await transforms.close();
@@ -65,11 +78,13 @@ export async function startFeatureStore(
     registry,
     ingestor,
     transforms,
+    quality,
     async close() {
       try {
         // Consumers first: messages still in flight are acked by the ingestor before it stops.
         await consumers?.close();
         await ingestor.close();
+        await quality.close();
       } finally {
         await transforms.close();
       }
@@ -81,7 +96,7 @@ export async function startFeatureStore(
 async function startConsumers(
   stores: Stores,
   registry: FeatureRegistry,
-  ingestor: Ingestor,
+  { ingestor, quality }: { ingestor: Ingestor; quality: IngestQualityRecorder },
   logger: Logger,
   options: FeatureStoreOptions,
 ): Promise<EventConsumers | undefined> {
@@ -90,6 +105,7 @@ async function startConsumers(
     stream: stores.stream,
     catalog: registry,
     ingestor,
+    quality,
     logger: logger.child({ service: 'features' }),
     options: { sourceNames: () => registry.sourceNames() },
   });

@@ -15,10 +15,11 @@ export interface FeaturesTarget extends RunningTarget {
 
 /** Starts the feature store and registers its APIs; on failure closes what it started. */
 export async function startFeaturesTarget(ctx: TargetContext): Promise<FeaturesTarget> {
-  const { config, stores, logger, http, grpc } = ctx;
+  const { config, stores, logger, metrics, http, grpc } = ctx;
   const features = await startFeatureStore(stores, logger, {
     transformThreads: config.features.transformThreads,
     consumeEvents: config.features.consumeEvents && config.eventStream.startsWith('nats'),
+    metrics,
   });
   try {
     registerFeatureRoutes(http, features, stores);
@@ -32,6 +33,7 @@ export async function startFeaturesTarget(ctx: TargetContext): Promise<FeaturesT
         offline: stores.offline,
         online: stores.online,
         logger: logger.child({ service: 'features' }),
+        quality: features.quality,
       });
     }
     const sink =

@@ -11,12 +11,13 @@ import { registerDriftWindowRoutes } from '../api/routes/drift-window.js';
 import { registerLabelRoutes } from '../api/routes/labels.js';
 import { MeridianError } from '../core/errors.js';
 import { type Alerting, openAlerting } from '../monitoring/alerts/alerting.js';
-import { type ErrorRatioSource, sampleErrorRatios } from '../monitoring/alerts/error-ratio-sampler.js';
 import { modelsUsingFeatureIn, pipelineRetrainTrigger } from '../monitoring/alerts/retrain-trigger.js';
+import { type ErrorRatio, errorRatioSamples, startSampler } from '../monitoring/alerts/sampler.js';
 import { BASELINE_MIGRATIONS } from '../monitoring/baseline/migrations.js';
 import { WindowDriftJob } from '../monitoring/drift/window-job.js';
 import { LabelConsumer } from '../monitoring/labels/consumer.js';
 import { createLabelStore } from '../monitoring/labels/store.js';
+import { freshnessSamples, viewFreshness } from '../monitoring/quality/view-freshness.js';
 import type { RunningTarget, TargetContext } from './target.js';
 
 export interface MonitoringTarget extends RunningTarget {
@@ -28,7 +29,7 @@ export interface MonitoringTarget extends RunningTarget {
 /** Starts the monitor's services and registers its APIs; on failure closes what it started. */
 export async function startMonitoringTarget(
   ctx: TargetContext,
-  serving?: { latency: { recentP95Ms(): number | null } & ErrorRatioSource },
+  serving?: { latency: { recentP95Ms(): number | null; recentErrorRatios(): ErrorRatio[] } },
 ): Promise<MonitoringTarget> {
   const { config, stores, logger, metrics, http } = ctx;
   const { state, artifact, offline } = stores;
@@ -83,10 +84,29 @@ export async function startMonitoringTarget(
       return p95 !== null && p95 > objective ? `serving p95 ${p95} ms > ${objective} ms` : undefined;
     };
     if (drift.enabled) windowDrift?.start(drift.periodMs, { minRows: drift.minRows }, busy);
-    // Serving's error ratio feeds the in-process MeridianServingErrorRate rule where serving runs here.
-    const stopSampling = serving ? sampleErrorRatios(serving.latency, alerting.evaluator, log) : () => {};
+    // Series no monitoring job produces, for the in-process rules: serving's error ratio (where
+    // serving runs in this process) and the views' freshness (from the state store).
+    const { evaluator } = alerting;
+    const samplers = [
+      startSampler(
+        'feature freshness',
+        async () => freshnessSamples(await viewFreshness(state, Date.now()), Date.now()),
+        evaluator,
+        log,
+      ),
+      ...(serving
+        ? [
+            startSampler(
+              'serving error ratio',
+              () => errorRatioSamples(serving.latency.recentErrorRatios(), Date.now()),
+              evaluator,
+              log,
+            ),
+          ]
+        : []),
+    ];
     const close = async () => {
-      stopSampling();
+      for (const stop of samplers) stop();
       await labelConsumer?.close();
       await windowDrift?.stop();
       await alerting.close();

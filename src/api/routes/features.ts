@@ -18,6 +18,7 @@ export function registerFeatureRoutes(app: FastifyInstance, features: FeatureSto
       online: stores.online,
       catalog: features.registry,
       transforms: features.transforms,
+      quality: features.quality,
     };
     registerFileRoutes(app, files);
     registerLineageRoutes(app, { offline: stores.offline, catalog: features.registry });

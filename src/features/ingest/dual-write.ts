@@ -32,6 +32,7 @@ import {
   viewTable,
   viewTableSchema,
 } from '../layout.js';
+import type { IngestQuality } from '../quality/hooks.js';
 import type { Handoff } from './batcher.js';
 import { microsToMs, nextCreatedMicros } from './created-clock.js';
 import type { ParsedEvent } from './events.js';
@@ -54,6 +55,8 @@ export interface DualWriteStores {
   catalog: Catalog;
   /** Where TypeScript transforms run; the process-wide pool when absent. */
   transforms?: TransformPool;
+  /** Told about rejected events and written views (violations and freshness). */
+  quality?: IngestQuality;
 }
 
 /** Remembers which tables exist with which schema, so a batch does not re-check them every time. */
@@ -227,6 +230,7 @@ export async function writeBatch(
       created_timestamp: microsToMs(created[i]!),
     })),
   );
+  stores.quality?.written([...computed].filter(([, rows]) => rows.length > 0).map(([view]) => view.name));
   return {
     finish: async () => {
       for (const [view, rows] of computed) {

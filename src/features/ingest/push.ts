@@ -6,6 +6,8 @@
 import { type Clock, systemClock } from '../../core/clock.js';
 import { MeridianError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
+import type { SourceDef } from '../definitions.js';
+import { violationOf } from '../quality/hooks.js';
 import { Batcher, type Handoff } from './batcher.js';
 import { type DualWriteStores, TableCache, unknownSource, writeBatch } from './dual-write.js';
 import { checkJoinKeys, DEFAULT_MAX_FUTURE_MS, type ParsedEvent, parseEvents } from './events.js';
@@ -31,9 +33,17 @@ export interface PushResult {
   duplicates: number;
 }
 
+export interface PushOptions {
+  /**
+   * Record a rejected push as an ingestion violation (default true). The stream consumer passes
+   * false: it retries a failed merged push message by message and records only what it dead-letters.
+   */
+  recordViolations?: boolean;
+}
+
 export interface Ingestor {
   /** Validates and writes a push of events to a source; resolves once they are durable in both stores. */
-  push(source: string, events: unknown): Promise<PushResult>;
+  push(source: string, events: unknown, options?: PushOptions): Promise<PushResult>;
   /** Writes what is queued, then refuses further pushes. */
   close(): Promise<void>;
 }
@@ -55,22 +65,35 @@ class PushIngestor implements Ingestor {
     this.logger = options.logger ?? silentLogger;
   }
 
-  async push(sourceName: string, events: unknown): Promise<PushResult> {
+  async push(sourceName: string, events: unknown, options: PushOptions = {}): Promise<PushResult> {
     if (this.closed) {
       throw new MeridianError('UNAVAILABLE', 'the ingestor is shutting down; push again to another instance');
     }
     const source = this.options.catalog.source(sourceName);
     if (!source) throw unknownSource(sourceName);
-    const parsed = parseEvents(source, events, {
-      now: this.clock.now(),
-      maxFutureMs: this.options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
-    });
-    const views = this.options.catalog.viewsOfSource(sourceName);
-    checkJoinKeys(parsed, [...new Set(views.flatMap((view) => view.keys.map((key) => key.name)))]);
+    let parsed: ParsedEvent[];
+    try {
+      parsed = this.validate(source, events);
+    } catch (err) {
+      const violation = options.recordViolations === false ? undefined : violationOf(err);
+      if (violation) this.options.quality?.rejected(sourceName, [violation]);
+      throw err;
+    }
     if (parsed.length === 0) return { accepted: 0, duplicates: 0 };
     const isNew = await this.batcherOf(sourceName).add(parsed);
     const accepted = isNew.filter(Boolean).length;
     return { accepted, duplicates: isNew.length - accepted };
+  }
+
+  /** The events checked against the source and its views' join keys; throws on the first bad one. */
+  private validate(source: SourceDef, events: unknown): ParsedEvent[] {
+    const parsed = parseEvents(source, events, {
+      now: this.clock.now(),
+      maxFutureMs: this.options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+    });
+    const views = this.options.catalog.viewsOfSource(source.name);
+    checkJoinKeys(parsed, [...new Set(views.flatMap((view) => view.keys.map((key) => key.name)))]);
+    return parsed;
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,7 @@
  */
 import type { Logger } from '../../core/logger.js';
 import type { Consumer, EventStream, StreamMessage } from '../../stores/stream/port.js';
+import { type IngestQuality, violationOf } from '../quality/hooks.js';
 import type { Ingestor } from './push.js';
 import { decodeEvents, isPoison, poisonReason, type RetryPolicy, retryDelay } from './stream-message.js';
 import { eventsConsumerName, eventsTopic } from './stream-producer.js';
@@ -58,6 +59,7 @@ export class SourceConsumer {
     private readonly ingestor: Ingestor,
     private readonly settings: SourceConsumerSettings,
     private readonly logger: Logger,
+    private readonly quality: IngestQuality | undefined,
   ) {
     const lanes = Math.min(MAX_LANES, settings.maxInFlight);
     this.lanes = Array.from({ length: lanes }, () => this.lane());
@@ -70,6 +72,7 @@ export class SourceConsumer {
     ingestor: Ingestor,
     settings: SourceConsumerSettings,
     logger: Logger,
+    quality?: IngestQuality,
   ): Promise<SourceConsumer> {
     const topic = eventsTopic(source);
     await stream.ensureTopic(topic);
@@ -79,7 +82,7 @@ export class SourceConsumer {
       ackWaitMs: settings.ackWaitMs,
       maxDeliver: settings.maxDeliver,
     });
-    return new SourceConsumer(source, consumer, ingestor, settings, logger.child({ source, topic }));
+    return new SourceConsumer(source, consumer, ingestor, settings, logger.child({ source, topic }), quality);
   }
 
   /** Whether the consumer stopped, by close or because the stream failed for good. */
@@ -171,6 +174,7 @@ export class SourceConsumer {
       await this.ingestor.push(
         this.source,
         group.flatMap((d) => d.events),
+        { recordViolations: false },
       );
     } catch (err) {
       if (isPoison(err) && group.length > 1) return this.handleOneByOne(group);
@@ -217,6 +221,8 @@ export class SourceConsumer {
 
   private async deadLetter(message: StreamMessage, err: unknown): Promise<void> {
     const reason = poisonReason(err);
+    const violation = violationOf(err);
+    if (violation) this.quality?.rejected(this.source, [violation]);
     this.logger.warn({ seq: message.seq, key: message.key, reason }, 'dead-lettering a poison message');
     await message.deadLetter(reason).catch((failure) => {
       this.logger.error(

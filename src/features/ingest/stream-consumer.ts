@@ -8,6 +8,7 @@ import { invalidArgument } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import type { EventStream } from '../../stores/stream/port.js';
 import type { Catalog } from '../catalog.js';
+import type { IngestQuality } from '../quality/hooks.js';
 import type { Ingestor } from './push.js';
 import { SourceConsumer, type SourceConsumerSettings } from './source-consumer.js';
 
@@ -41,6 +42,8 @@ export interface EventConsumersDeps {
   ingestor: Ingestor;
   logger?: Logger;
   options?: EventConsumerOptions;
+  /** Records each dead-lettered message as an ingestion violation. */
+  quality?: IngestQuality;
 }
 
 export interface EventConsumers {
@@ -134,10 +137,10 @@ class EventConsumerSet implements EventConsumers {
     }
     for (const source of wanted) {
       if (this.running.has(source)) continue;
-      const { stream, ingestor } = this.deps;
+      const { stream, ingestor, quality } = this.deps;
       this.running.set(
         source,
-        await SourceConsumer.start(stream, source, ingestor, this.settings, this.logger),
+        await SourceConsumer.start(stream, source, ingestor, this.settings, this.logger, quality),
       );
       this.logger.info({ source }, 'consuming stream source');
     }

@@ -24,6 +24,7 @@ import type { BaselineProfile } from '../baseline/profile.js';
 import { checkModel, checkModelVersion, loadBaseline } from '../baseline/store.js';
 import { windowPerformanceOf } from '../performance/window-performance.js';
 import { PerformanceGauges, performanceSamples, storePerformance } from '../performance/window-results.js';
+import { windowViolations, withIngestViolations } from '../quality/ingest-violations.js';
 import { windowQuality } from '../quality/window-quality.js';
 import { DEFAULT_DATASET_DRIFT_SHARE, isDatasetDrift } from './defaults.js';
 import type { DriftMethod } from './types.js';
@@ -212,7 +213,10 @@ export class WindowDriftJob {
         return samplePath;
       };
       const compared = await compareWindow(this.deps.offline, extracted, profile, sample, options);
-      const quality = await windowQuality(this.deps.offline, extracted.table, profile, rows);
+      const quality = withIngestViolations(
+        await windowQuality(this.deps.offline, extracted.table, profile, rows),
+        await windowViolations(this.deps.state, spec, rows),
+      );
       const features = Object.entries(compared.columns).filter(([c]) => c !== profile.prediction);
       const drifted = features.filter(([, d]) => d.drifted).length;
       const driftShare = features.length === 0 ? 0 : drifted / features.length;

@@ -29,6 +29,11 @@ export interface FeatureQuality {
   nullShare: QualityCheck;
   outOfRange: QualityCheck | null;
   unseenCategories: QualityCheck | null;
+  /**
+   * Events of the feature's source fields rejected at ingestion in the window, as a share of its rows
+   * (see ingest-violations.ts); absent when the feature store does not fill the feature.
+   */
+  ingestViolations?: QualityCheck;
   /** The worst status of the checks. */
   status: QualityStatus;
 }

@@ -11,6 +11,7 @@ import type { OfflineSchema, OfflineStore } from '../../../stores/offline/port.j
 import type { OnlineStore } from '../../../stores/online/port.js';
 import type { Catalog } from '../../catalog.js';
 import type { SourceDef } from '../../definitions.js';
+import { type IngestQuality, violationOf } from '../../quality/hooks.js';
 import { nextCreatedMicros } from '../created-clock.js';
 import { unknownSource } from '../dual-write.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../events.js';
@@ -18,7 +19,13 @@ import { withSourceLock } from '../source-lock.js';
 import type { TransformPool } from '../transform-pool.js';
 import { ident, literal } from './sql.js';
 import { stageFile, type UploadedFile } from './stage.js';
-import { convertGoodRows, findBadRows, type RowError, summarizeBadRows } from './validate.js';
+import {
+  badValueViolations,
+  convertGoodRows,
+  findBadRows,
+  type RowError,
+  summarizeBadRows,
+} from './validate.js';
 import { type FileTables, writeFileRows } from './write.js';
 
 export type OnError = 'reject' | 'quarantine';
@@ -44,6 +51,8 @@ export interface FileLoaderOptions {
   maxFutureMs?: number;
   /** Where TypeScript transforms run; the process-wide pool when absent. */
   transforms?: TransformPool;
+  /** Told about the file's bad values (violations) and the views written (freshness). */
+  quality?: IngestQuality;
 }
 
 export interface FileLoader {
@@ -78,7 +87,11 @@ export function createFileLoader(options: FileLoaderOptions): FileLoader {
       const source = options.catalog.source(sourceName);
       if (!source) return Promise.reject(unknownSource(sourceName));
       const run = (queues.get(sourceName) ?? Promise.resolve()).then(() =>
-        loadInto(options, source, file, onError),
+        loadInto(options, source, file, onError).catch((err: unknown) => {
+          const violation = violationOf(err);
+          if (violation) options.quality?.rejected(sourceName, [violation]);
+          throw err;
+        }),
       );
       queues.set(
         sourceName,
@@ -116,6 +129,9 @@ async function loadInto(
       maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
     });
     const { rows, rejected, errors } = await summarizeBadRows(offline, tables, MAX_ERRORS);
+    if (rejected > 0 && options.quality) {
+      options.quality.rejected(source.name, await badValueViolations(offline, tables.bad));
+    }
     if (rejected > 0 && onError === 'reject') {
       return { rows, accepted: 0, duplicates: 0, rejected, errors, rejectedWhole: true };
     }

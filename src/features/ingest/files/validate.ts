@@ -5,6 +5,7 @@
  */
 import type { OfflineStore } from '../../../stores/offline/port.js';
 import type { SourceDef } from '../../definitions.js';
+import type { Violation } from '../../quality/hooks.js';
 import { reasonSql, type StagedColumn, typedSql } from './columns.js';
 import { eventIdSql } from './event-id-sql.js';
 import { ident, literal } from './sql.js';
@@ -79,4 +80,22 @@ export async function convertGoodRows(
        SELECT rowid + 1 AS __row, ${typed.join(', ')} FROM ${ident(tables.raw)}
        WHERE rowid + 1 NOT IN (SELECT "row" FROM ${ident(tables.bad)})) AS g`,
   );
+}
+
+/**
+ * The file's bad values as violations, one per column with their count and the first one as the
+ * sample (one query, run only for a file with bad rows). A bad value is an invalid argument, as a
+ * bad pushed value is.
+ */
+export async function badValueViolations(offline: OfflineStore, bad: string): Promise<Violation[]> {
+  const found = await offline.query<{ column: string; n: bigint; row: bigint; reason: string }>(
+    `SELECT "column", count(*) AS n, min("row") AS "row", arg_min(reason, "row") AS reason
+     FROM ${ident(bad)} GROUP BY "column" ORDER BY "column"`,
+  );
+  return found.map((f) => ({
+    field: f.column,
+    code: 'INVALID_ARGUMENT',
+    count: Number(f.n),
+    sample: `row ${f.row}, ${f.column}: ${f.reason}`,
+  }));
 }

@@ -18,6 +18,7 @@ import {
   viewTable,
   viewTableSchema,
 } from '../../layout.js';
+import type { IngestQuality } from '../../quality/hooks.js';
 import { microsToMs } from '../created-clock.js';
 import { latestPerEntity } from '../dual-write.js';
 import type { ParsedEvent } from '../events.js';
@@ -35,6 +36,8 @@ export interface FileWriteStores {
   catalog: Catalog;
   /** Where TypeScript transforms run; the process-wide pool when absent. */
   transforms?: TransformPool;
+  /** Told which views were written (freshness). */
+  quality?: IngestQuality;
 }
 
 /** Scratch table names of one file load. */
@@ -287,6 +290,9 @@ export async function writeFileRows(
   await offline.query(
     `INSERT INTO ${ident(rawTable)} (${[...columns, 'event_id', 'created_timestamp'].map(ident).join(', ')})
      SELECT ${columns.map(ident).join(', ')}, __event_id, ${createdSql(base)} FROM ${ident(tables.fresh)}`,
+  );
+  stores.quality?.written(
+    [...computed].filter(([, rows]) => rows === 'set-based' || rows.length > 0).map(([view]) => view.name),
   );
   for (const [view, rows] of computed) {
     if (!view.online) continue;
