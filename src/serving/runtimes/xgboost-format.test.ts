@@ -74,11 +74,18 @@ describe('XGBoost JSON model rejects bad files at load with INVALID_ARGUMENT nam
     await rejectsFile(new TextEncoder().encode('{"ir_version": 8, "graph": {}}'), /not an XGBoost model/);
   });
 
-  it('rejects a gblinear booster, saying tree boosters are expected', async () => {
+  it('rejects a gblinear booster whose weights do not fit num_feature', async () => {
     const bytes = mutated((j) => {
       j.learner.gradient_booster = { name: 'gblinear', model: { weights: [0.1, 0.2] } };
     });
-    await rejectsFile(bytes, /booster "gblinear" is not supported.*gbtree, dart/);
+    await rejectsFile(bytes, /2 weights for \d+ features \(\+ bias\)/);
+  });
+
+  it('rejects an unknown booster, listing the supported ones', async () => {
+    const bytes = mutated((j) => {
+      j.learner.gradient_booster = { name: 'gbforest', model: {} };
+    });
+    await rejectsFile(bytes, /booster "gbforest" is not supported.*gbtree, dart, gblinear/);
   });
 
   it('rejects an unsupported objective, listing the supported ones', async () => {

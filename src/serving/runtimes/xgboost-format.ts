@@ -164,7 +164,7 @@ function readBooster(booster: { name: string }): {
   throw invalidArgument(
     FIELD,
     `booster "${booster.name}" is not supported`,
-    'only tree boosters (gbtree, dart) are served; retrain with booster="gbtree"',
+    'the served boosters are gbtree, dart, gblinear; retrain with booster="gbtree"',
   );
 }
 

@@ -6,8 +6,9 @@
 import { invalidArgument } from '../../core/errors.js';
 import type { InputBatch, LoadedModel, ModelLoader, ModelSignature, Prediction } from './model.js';
 import { parseXgboostJson, readXgboostModel } from './xgboost-format.js';
+import { isGblinear, linearMargins, readGblinearModel } from './xgboost-linear.js';
 import { baseMargin, type ObjectiveSpec, objectiveSpec, transformMargins } from './xgboost-objectives.js';
-import { compileEnsemble, computeMargins, type TreeEnsemble } from './xgboost-trees.js';
+import { compileEnsemble, computeMargins } from './xgboost-trees.js';
 
 /** A loaded XGBoost model; `margins` exposes the raw scores (XGBoost's `output_margin=True`). */
 export interface XgboostModel extends LoadedModel {
@@ -42,7 +43,11 @@ function checkBatch(batch: InputBatch, featureCount: number): void {
   }
 }
 
-function signatureOf(objective: ObjectiveSpec, e: TreeEnsemble, featureNames?: string[]): ModelSignature {
+function signatureOf(
+  objective: ObjectiveSpec,
+  e: { featureCount: number; groups: number },
+  featureNames?: string[],
+): ModelSignature {
   return {
     task: objective.task,
     featureCount: e.featureCount,
@@ -54,7 +59,7 @@ function signatureOf(objective: ObjectiveSpec, e: TreeEnsemble, featureNames?: s
 
 /** Builds a model from parsed JSON; exported for tests and tools that already hold the JSON. */
 export function xgboostModelFromJson(json: unknown): XgboostModel {
-  const spec = readXgboostModel(json);
+  const spec = isGblinear(json) ? readGblinearModel(json) : readXgboostModel(json);
   const objective = objectiveSpec(spec.objective);
   if (objective.task === 'classification' && objective.link === 'softmax' && spec.groups < 2) {
     throw invalidArgument(
@@ -70,12 +75,15 @@ export function xgboostModelFromJson(json: unknown): XgboostModel {
       'expected one output',
     );
   }
-  const ensemble = compileEnsemble(spec, baseMargin(objective, spec.baseScore));
-  const signature = signatureOf(objective, ensemble, spec.featureNames);
+  const base = baseMargin(objective, spec.baseScore);
+  const linear = 'weights' in spec ? spec : null;
+  const ensemble = 'weights' in spec ? null : compileEnsemble(spec, base);
+  const signature = signatureOf(objective, spec, spec.featureNames);
   const margins = (batch: InputBatch): Float32Array => {
-    checkBatch(batch, ensemble.featureCount);
-    const out = new Float32Array(batch.rows * ensemble.groups);
-    computeMargins(ensemble, batch.values, batch.rows, out);
+    checkBatch(batch, spec.featureCount);
+    const out = new Float32Array(batch.rows * spec.groups);
+    if (linear) linearMargins(linear, base, batch.values, batch.rows, out);
+    else computeMargins(ensemble!, batch.values, batch.rows, out);
     return out;
   };
   return {
@@ -83,12 +91,12 @@ export function xgboostModelFromJson(json: unknown): XgboostModel {
     signature,
     margins,
     async predict(batch: InputBatch): Promise<Prediction> {
-      return transformMargins(objective, margins(batch), batch.rows, ensemble.groups);
+      return transformMargins(objective, margins(batch), batch.rows, spec.groups);
     },
     async close(): Promise<void> {},
   };
 }
 
-/** Loads an XGBoost JSON model (`Booster.save_model('m.json')`; gbtree or dart boosters). */
+/** Loads an XGBoost JSON model (`Booster.save_model('m.json')`; gbtree, dart or gblinear boosters). */
 export const loadXgboostModel: ModelLoader = async (bytes) =>
   xgboostModelFromJson(parseXgboostJson(decode(bytes)));
