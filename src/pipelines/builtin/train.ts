@@ -62,10 +62,20 @@ export function trainPipeline(name = 'train'): Pipeline {
     steps: [
       { name: 'training-set', run: buildTrainingSet, timeoutMs: TEN_MINUTES },
       { name: 'fit', needs: ['training-set'], run: fitBuiltin, timeoutMs: TEN_MINUTES },
-      { name: 'register', needs: ['fit'], run: registerCandidate },
-      { name: 'evaluate', needs: ['register'], run: evaluateAgainstProduction, timeoutMs: TEN_MINUTES },
-      { name: 'baseline', needs: ['register'], run: storeBaseline, timeoutMs: TEN_MINUTES },
-      { name: 'decide', needs: ['evaluate', 'baseline'], run: decide },
+      { name: 'register', needs: ['training-set', 'fit'], run: registerCandidate },
+      {
+        name: 'evaluate',
+        needs: ['training-set', 'fit', 'register'],
+        run: evaluateAgainstProduction,
+        timeoutMs: TEN_MINUTES,
+      },
+      {
+        name: 'baseline',
+        needs: ['training-set', 'fit', 'register'],
+        run: storeBaseline,
+        timeoutMs: TEN_MINUTES,
+      },
+      { name: 'decide', needs: ['training-set', 'evaluate', 'baseline'], run: decide },
     ],
   });
 }
