@@ -283,12 +283,38 @@ export function jobQueueConformance(name: string, setup: () => Promise<QueueFixt
       }
     }, 60_000);
 
+    it('fails an active job on its attempt so it is retried, then for good on its last one; other attempts and finished jobs stay as they are', async () => {
+      const id = (await q.send(queue, 'lost', { retryLimit: 1, retryDelaySeconds: 0, retryBackoff: false }))!;
+      const taken: number[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const handler = async (job: Job): Promise<void> => {
+        taken.push(job.retryCount);
+        await gate;
+      };
+      await q.work(queue, handler, { concurrency: 2, ...FAST });
+      await waitFor('the first attempt', async () => taken.includes(0), 10_000);
+      expect(await q.fail(queue, id, { message: 'worker lost' }, 1)).toBeNull();
+      expect(await q.fail(queue, id, { message: 'worker lost' }, 0)).toBe('retry');
+      expect(await q.fail(queue, id, { message: 'worker lost' }, 0)).toBeNull();
+      await waitFor('the retry to be taken', async () => taken.includes(1), 10_000);
+      expect(await q.fail(queue, id, { message: 'lost again' }, 1)).toBe('failed');
+      release();
+      await sleep(300);
+      const failed = await q.getJob(queue, id);
+      expect(failed).toMatchObject({ state: 'failed', retryCount: 1, output: { message: 'lost again' } });
+      expect(await q.fail(queue, id, { message: 'too late' }, 1)).toBeNull();
+      expect(taken).toEqual([0, 1]);
+    }, 20_000);
+
     it('rejects bad arguments with INVALID_ARGUMENT naming the argument, and unknown queues with NOT_FOUND', async () => {
       const noop = async (): Promise<void> => undefined;
       const calls: [Promise<unknown>, string][] = [
         [q.createQueue('has space'), 'queue'],
         [q.createQueue(''), 'queue'],
-        [q.createQueue('x'.repeat(51)), 'queue'],
+        [q.createQueue('x'.repeat(65)), 'queue'],
         [q.send('bad/name', {}), 'queue'],
         [q.send(queue, {}, { retryLimit: -1 }), 'options.retryLimit'],
         [q.send(queue, {}, { retryDelaySeconds: 1.5 }), 'options.retryDelaySeconds'],
@@ -302,6 +328,8 @@ export function jobQueueConformance(name: string, setup: () => Promise<QueueFixt
         [q.work(queue, noop, { concurrency: 0 }), 'options.concurrency'],
         [q.work(queue, noop, { pollingIntervalSeconds: 0 }), 'options.pollingIntervalSeconds'],
         [q.getJob(queue, 'not-a-uuid'), 'id'],
+        [q.fail(queue, 'not-a-uuid', { message: 'lost' }, 0), 'id'],
+        [q.fail(queue, randomUUID(), { message: 'lost' }, -1), 'retryCount'],
       ];
       for (const [call, field] of calls) {
         const err = await rejection(call);
@@ -323,6 +351,7 @@ export function jobQueueConformance(name: string, setup: () => Promise<QueueFixt
         q.send(queue, {}),
         q.work(queue, async () => undefined),
         q.getJob(queue, randomUUID()),
+        q.fail(queue, randomUUID(), { message: 'lost' }, 0),
         q.stopWork(),
       ];
       for (const call of calls) {

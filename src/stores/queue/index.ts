@@ -6,7 +6,16 @@ import { PgBossJobQueue, type PgBossQueueOptions } from './pg-boss.js';
 import type { JobQueue } from './port.js';
 
 export type { PgBossQueueOptions } from './pg-boss.js';
-export type { Job, JobHandler, JobInfo, JobQueue, JobState, SendOptions, WorkOptions } from './port.js';
+export type {
+  FailedState,
+  Job,
+  JobHandler,
+  JobInfo,
+  JobQueue,
+  JobState,
+  SendOptions,
+  WorkOptions,
+} from './port.js';
 
 const ACCEPTED = '`state` (pg-boss on the state store) or `postgres://user@host:port/db` (its own database)';
 

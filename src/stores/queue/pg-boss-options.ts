@@ -4,8 +4,11 @@ import type PgBoss from 'pg-boss';
 import { invalidArgument } from '../../core/errors.js';
 import type { JobState, SendOptions, WorkOptions } from './port.js';
 
-/** pg-boss documents letters, digits, `_` and `-`, but v10 only checks that one such character occurs. */
-const QUEUE_NAME = /^[A-Za-z0-9_-]{1,50}$/;
+/**
+ * pg-boss documents letters, digits, `_` and `-`, but v10 only checks that one such character occurs;
+ * names are values (partitions are named by hash), so `.` namespaces safely (`pipeline.default`).
+ */
+const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_EXPIRE_SECONDS = 24 * 60 * 60;
 
 /** Throws INVALID_ARGUMENT unless name is a queue name pg-boss accepts (and not one of its own). */
@@ -14,7 +17,7 @@ export function checkQueueName(name: unknown, field = 'queue'): asserts name is 
     throw invalidArgument(
       field,
       `${JSON.stringify(name)} is not a valid queue name`,
-      'use 1-50 letters, digits, "_" or "-"',
+      'use 1-64 letters, digits, "_", "-" or "."',
     );
   }
 }

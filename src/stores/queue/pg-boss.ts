@@ -9,6 +9,7 @@ import { sleepUnlessAborted } from '../../core/clock.js';
 import { invalidArgument, MeridianError, storeClosed, storeUnavailable } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SqlSource, StateStore } from '../state/index.js';
+import { failActiveJobSql } from './pg-boss-fail.js';
 import {
   checkNumber,
   checkQueueName,
@@ -18,10 +19,25 @@ import {
   toOutput,
   toPgBossSendOptions,
 } from './pg-boss-options.js';
-import type { Job, JobHandler, JobInfo, JobQueue, JobState, SendOptions, WorkOptions } from './port.js';
+import type {
+  FailedState,
+  Job,
+  JobHandler,
+  JobInfo,
+  JobQueue,
+  JobState,
+  SendOptions,
+  WorkOptions,
+} from './port.js';
 
 const SCHEMA = 'pgboss';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const FAIL_ACTIVE = failActiveJobSql(SCHEMA);
+
+function checkJobId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || !UUID.test(id))
+    throw invalidArgument('id', `${JSON.stringify(id)} is not a job id (a UUID)`);
+}
 
 export interface PgBossQueueOptions {
   /** How often expired jobs (their worker died) are failed or retried; default 30 s, minimum 1. */
@@ -271,8 +287,7 @@ export class PgBossJobQueue implements JobQueue {
 
   async getJob<T>(queue: string, id: string): Promise<JobInfo<T> | null> {
     checkQueueName(queue);
-    if (typeof id !== 'string' || !UUID.test(id))
-      throw invalidArgument('id', `${JSON.stringify(id)} is not a job id (a UUID)`);
+    checkJobId(id);
     this.#usable();
     const job = await this.#boss.getJobById<T>(queue, id, { includeArchive: true });
     if (!job) return null;
@@ -289,6 +304,23 @@ export class PgBossJobQueue implements JobQueue {
       startedOn: job.startedOn ? new Date(job.startedOn) : null,
       completedOn: job.completedOn ? new Date(job.completedOn) : null,
     };
+  }
+
+  async fail(
+    queue: string,
+    id: string,
+    error: { message: string },
+    retryCount: number,
+  ): Promise<FailedState | null> {
+    checkQueueName(queue);
+    checkJobId(id);
+    checkNumber(retryCount, 'retryCount', 0, 2 ** 31 - 1);
+    if (typeof error?.message !== 'string') throw invalidArgument('error.message', 'must be a string');
+    this.#usable();
+    const output = toJsonText({ message: error.message }, 'error');
+    const { rows } = await this.#executeSql(FAIL_ACTIVE, [queue, [id], output, retryCount]);
+    const state = (rows[0] as { state?: string } | undefined)?.state;
+    return state === 'retry' || state === 'failed' ? state : null;
   }
 
   /** Runs `SELECT 1` on the path pg-boss's own statements take, so a database outage fails it. */

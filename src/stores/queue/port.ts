@@ -57,4 +57,18 @@ export interface JobQueue extends Store {
   /** Stops one worker (or all when no id), letting running jobs finish. */
   stopWork(workerId?: string): Promise<void>;
   getJob<T>(queue: string, id: string): Promise<JobInfo<T> | null>;
+  /**
+   * Fails a job that is still active on attempt `retryCount`, as if its handler had thrown (its worker
+   * died): it is retried while attempts remain, else failed. Resolves to its new state, or null when
+   * the job was not active on that attempt (finished, already failed or retried): safe to race.
+   */
+  fail(
+    queue: string,
+    id: string,
+    error: { message: string },
+    retryCount: number,
+  ): Promise<FailedState | null>;
 }
+
+/** Where fail() leaves a job. */
+export type FailedState = Extract<JobState, 'retry' | 'failed'>;
