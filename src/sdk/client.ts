@@ -7,7 +7,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { z } from 'zod';
-import { type ErrorCode, type ErrorDetails, invalidArgument, MeridianError } from '../core/errors.js';
+import { invalidArgument, MeridianError } from '../core/errors.js';
 import type { definitionsSchema } from '../features/definitions.js';
 import type { Plan, RegistryKind } from '../features/plan.js';
 import {
@@ -17,6 +17,8 @@ import {
   historicalBody,
   MEDIA_TYPES,
 } from './historical-request.js';
+import { ModelsClient } from './models.js';
+import { readJson, Transport } from './transport.js';
 
 export type { Plan, RegistryKind } from '../features/plan.js';
 export type {
@@ -72,6 +74,19 @@ export interface OnlineFeaturesResult {
   results: { values: unknown[]; statuses: OnlineFeatureStatus[]; event_timestamps: string[] }[];
 }
 
+/** What to materialize: views (default every online view) and an event-time window [from, to). */
+export interface MaterializeInput {
+  views?: readonly string[];
+  from?: string | number | Date;
+  to?: string | number | Date;
+}
+
+/** Rows written online per view (`stale`: skipped because online held a newer event), and in total. */
+export interface MaterializeResult {
+  views: Record<string, { rows: number; stale: number }>;
+  rows: number;
+}
+
 /** Events pushed: how many were new and how many were retries already stored. */
 export interface PushResult {
   accepted: number;
@@ -87,7 +102,9 @@ const LIST_KEYS = {
 
 export class MeridianClient {
   readonly url: string;
-  readonly #timeoutMs: number;
+  /** The model registry, inference, baselines and drift of the server. */
+  readonly models: ModelsClient;
+  readonly #transport: Transport;
 
   constructor(options: MeridianClientOptions) {
     if (typeof options?.url !== 'string' || !/^https?:\/\/[^/]+/.test(options.url)) {
@@ -98,7 +115,8 @@ export class MeridianClient {
       );
     }
     this.url = options.url.replace(/\/+$/, '');
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#transport = new Transport(this.url, options.timeoutMs ?? 30_000);
+    this.models = new ModelsClient(this.#transport);
   }
 
   /** Applies a whole project's definitions (objects absent from them are removed); `dryRun` only plans. */
@@ -107,18 +125,18 @@ export class MeridianClient {
     options: { dryRun?: boolean } = {},
   ): Promise<{ plan: Plan; applied: boolean }> {
     const query = options.dryRun ? '?dryRun=true' : '';
-    return this.request('POST', `/v1/apply${query}`, definitions);
+    return this.#transport.request('POST', `/v1/apply${query}`, definitions);
   }
 
   /** Every registered object of a kind, by name. */
   async list(kind: RegistryKind): Promise<RegistryObject[]> {
-    const body = await this.request<Record<string, RegistryObject[]>>('GET', `/v1/${kind}`);
+    const body = await this.#transport.request<Record<string, RegistryObject[]>>('GET', `/v1/${kind}`);
     return body[LIST_KEYS[kind]] ?? [];
   }
 
   /** One registered object (a feature view with its `versions`); NOT_FOUND when there is none. */
   describe(kind: RegistryKind, name: string): Promise<RegistryObject> {
-    return this.request('GET', `/v1/${kind}/${encodeURIComponent(name)}`);
+    return this.#transport.request('GET', `/v1/${kind}/${encodeURIComponent(name)}`);
   }
 
   /** Point-in-time feature rows of each entity row, in input order (see the options for Parquet and CSV). */
@@ -151,7 +169,7 @@ export class MeridianClient {
     const { body, contentType } = await historicalBody(entities, features, options.asOfSystemTime);
     const headers: Record<string, string> = { accept: MEDIA_TYPES[format] };
     if (contentType) headers['content-type'] = contentType;
-    const response = await this.send('POST', '/v1/features/historical', { body, headers });
+    const response = await this.#transport.send('POST', '/v1/features/historical', { body, headers });
     if (format === 'json') return ((await readJson(response)) as { rows: HistoricalRow[] }).rows;
     const rows = Number(response.headers.get('meridian-row-count') ?? Number.NaN);
     if (options.out === undefined) return { rows, bytes: new Uint8Array(await response.arrayBuffer()) };
@@ -168,7 +186,20 @@ export class MeridianClient {
     const selection = Array.isArray(features)
       ? { features }
       : { featureService: (features as { featureService: string }).featureService };
-    return this.request('POST', '/v1/features/online', { entities, ...selection });
+    return this.#transport.request('POST', '/v1/features/online', { entities, ...selection });
+  }
+
+  /**
+   * Loads the newest offline values of the views (default every online view) into the online store,
+   * optionally only rows with an event time in [from, to); answers the rows written per view.
+   */
+  materialize(request: MaterializeInput = {}): Promise<MaterializeResult> {
+    const body: Record<string, unknown> = { ...request };
+    for (const key of ['from', 'to'] as const) {
+      const value = request[key];
+      if (value instanceof Date) body[key] = value.toISOString();
+    }
+    return this.#transport.request('POST', '/v1/materialize', body);
   }
 
   /** Pushes events into a source; resolves once they are durable offline and applied online. */
@@ -176,67 +207,6 @@ export class MeridianClient {
     if (typeof source !== 'string' || source === '') {
       throw invalidArgument('source', 'must be the name of a source');
     }
-    return this.request('POST', `/v1/sources/${encodeURIComponent(source)}/events`, { events });
+    return this.#transport.request('POST', `/v1/sources/${encodeURIComponent(source)}/events`, { events });
   }
-
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, {
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await readJson(response)) as T;
-  }
-
-  /** Sends the request; any answer but 2xx becomes the server's MeridianError. */
-  private async send(
-    method: string,
-    path: string,
-    init: { headers: Record<string, string>; body: string | FormData | undefined },
-  ): Promise<Response> {
-    const url = `${this.url}${path}`;
-    let response: Response;
-    try {
-      response = await fetch(url, { method, ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
-    } catch (err) {
-      throw unreachable(this.url, err, this.#timeoutMs);
-    }
-    if (response.ok) return response;
-    const text = await response.text();
-    const error = parseJson(text) as { error?: string; code?: ErrorCode; details?: ErrorDetails } | undefined;
-    throw new MeridianError(
-      error?.code ?? 'INTERNAL',
-      error?.error ?? `${method} ${url} answered ${response.status}: ${text.slice(0, 200)}`,
-      error?.details ?? {},
-    );
-  }
-}
-
-async function readJson(response: Response): Promise<unknown> {
-  return parseJson(await response.text());
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function unreachable(url: string, err: unknown, timeoutMs: number): MeridianError {
-  if ((err as Error)?.name === 'TimeoutError') {
-    return new MeridianError(
-      'DEADLINE_EXCEEDED',
-      `Meridian at ${url} did not answer within ${timeoutMs} ms; check the server's logs`,
-      { url },
-    );
-  }
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  const reason = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
-  return new MeridianError(
-    'UNAVAILABLE',
-    `cannot reach Meridian at ${url} (${reason}); start it with \`meridian up\` or pass the right --url`,
-    { url },
-    { cause: err },
-  );
 }

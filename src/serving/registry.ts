@@ -21,7 +21,8 @@ import {
   type ModelVersion,
   type PushInput,
 } from './model-version.js';
-import { artifactPathOf, readVerifiedArtifact, signatureOf } from './registry-artifacts.js';
+import { publishProductionAlias } from './registry-alias.js';
+import { artifactPathOf, putImmutable, readVerifiedArtifact, signatureOf } from './registry-artifacts.js';
 import {
   findProduction,
   findVersion,
@@ -35,10 +36,21 @@ import {
   selectSummary,
   selectVersions,
 } from './registry-rows.js';
-import { changeStage, type StageChange } from './registry-stage.js';
+import { changeStage, republishProduction, type StageChange } from './registry-stage.js';
 
 export type { ModelDescription, ModelStage, ModelSummary, ModelVersion, PushInput } from './model-version.js';
 export type { StageChange } from './registry-stage.js';
+
+/** Version numbers a push skips, at most, because their folder already holds other files. */
+const MAX_TAKEN_VERSIONS = 10;
+
+function versionsTaken(name: string, path: string): MeridianError {
+  return new MeridianError(
+    'FAILED_PRECONDITION',
+    `model "${name}": the artifact store already holds other files at ${path} and the ${MAX_TAKEN_VERSIONS - 1} version paths before it, which no registered version owns; stored model files are never overwritten, so remove the stray files or use another model name`,
+    { name, artifactPath: path },
+  );
+}
 
 /** Models, their versions and stages, and their files: what pushes, promotions and serving read and write. */
 export class ModelRegistry {
@@ -61,31 +73,53 @@ export class ModelRegistry {
     const push = checkPush(input);
     const signature = await signatureOf(push);
     checkInputsFit(push.inputs, signature);
-    let stored: string | undefined;
+    let created: string | undefined;
     try {
       return await this.state.transaction(async (tx) => {
-        const version = await nextVersion(tx, push.name);
-        stored = artifactPathOf(push.name, version, push.format);
-        const info = await this.artifacts.put(stored, push.bytes, {
-          contentType: 'application/octet-stream',
-        });
-        return insertVersion(tx, push, version, signature, info);
+        // A number whose folder holds other bytes (left by a registry whose state was reset) is
+        // skipped rather than overwritten: stored model files are immutable.
+        for (let attempt = 1; ; attempt++) {
+          const version = await nextVersion(tx, push.name);
+          const path = artifactPathOf(push.name, version, push.format);
+          const stored = await putImmutable(this.artifacts, path, push.bytes);
+          if (stored.outcome === 'created') created = path;
+          if (stored.outcome !== 'taken') return insertVersion(tx, push, version, signature, stored.info);
+          if (attempt === MAX_TAKEN_VERSIONS) throw versionsTaken(push.name, path);
+        }
       });
     } catch (err) {
-      if (stored) await this.artifacts.delete(stored).catch(() => false);
+      if (created) await this.artifacts.delete(created).catch(() => false);
       throw err;
     }
   }
 
   /**
    * Moves a version to a stage. Promoting to production demotes the current production version to
-   * staging in the same transaction, so exactly one version answers by default.
+   * staging in the same transaction, so exactly one version answers by default. The artifact
+   * store's production alias is updated before that transaction commits; when the alias or the
+   * commit fails, nothing changes in the registry and the alias is put back on the version that is
+   * in production (best effort, under the model's lock: the registry, not the alias, is the source
+   * of truth, and a repeated promotion repairs the alias).
    */
   async setStage(name: string, version: number, stage: ModelStage): Promise<StageChange> {
     checkName(name);
     checkVersion(version);
     checkStage(stage);
-    return this.state.transaction((tx) => changeStage(tx, name, version, stage));
+    let published = false;
+    const publish = async (previous?: ModelVersion, next?: ModelVersion) => {
+      published = true;
+      await publishProductionAlias(this.artifacts, name, previous, next);
+    };
+    try {
+      return await this.state.transaction((tx) => changeStage(tx, name, version, stage, publish));
+    } catch (err) {
+      if (published) {
+        const restore = (previous?: ModelVersion, next?: ModelVersion) =>
+          publishProductionAlias(this.artifacts, name, previous, next);
+        await this.state.transaction((tx) => republishProduction(tx, name, restore)).catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   /** Every model with its latest and production version, by name. */

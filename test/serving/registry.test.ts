@@ -60,7 +60,7 @@ describe('model registry on PGlite', () => {
   it('reads the signature of an ONNX model at push', async () => {
     const onnx = readFileSync('test/fixtures/sklearn-onnx/logistic-regression-binary/model.onnx');
     const v = await f.registry.push({ name: 'lr', format: 'onnx', bytes: onnx });
-    expect(v.artifactPath).toBe('models/lr/1/model.onnx');
+    expect(v.artifactPath).toBe('Model_lr/v1/model.onnx');
     expect(v.signature).toMatchObject({ task: 'classification', featureCount: 5, outputDatatype: 'FP32' });
     await expectInvalid(f.registry.push({ name: 'lr', format: 'lightgbm', bytes: onnx }), 'file');
   });
@@ -89,7 +89,7 @@ describe('model registry on PGlite', () => {
     const notAModel = new TextEncoder().encode('{"learner": "nope"}');
     await expectInvalid(f.registry.push({ name: 'churn', format: 'lightgbm', bytes: notAModel }), 'file');
     expect(await f.registry.list()).toEqual([]);
-    expect(await f.artifacts.list('models/')).toEqual([]);
+    expect(await f.artifacts.list('Model_churn/')).toEqual([]);
     const first = await f.registry.push({ name: 'churn', format: 'lightgbm', bytes: binary });
     expect(first.version).toBe(1);
   });

@@ -1,17 +1,19 @@
 /** The feature store's REST routes (src/api/routes/features.ts and the files it registers). */
 import { REGISTRY_KINDS, type RegistryKind } from '../../features/plan.js';
+import { materializeRequestSchema } from '../routes/materialize.js';
 import {
   type ApiArea,
   errors,
   json,
   jsonBody,
   type Operation,
+  object,
   type Parameter,
   type Paths,
   pathParams,
   ref,
 } from './common.js';
-import { FEATURE_SCHEMAS, listOf } from './feature-schemas.js';
+import { FEATURE_SCHEMAS, fromZod, listOf } from './feature-schemas.js';
 
 const TAG = 'features';
 
@@ -179,7 +181,32 @@ const paths: Paths = {
     post: online('getOnlineFeaturesFeast', "The online read at Feast's feature-server path"),
   },
   [historicalPath]: { post: historical },
+  '/v1/materialize': {
+    post: op('/v1/materialize', {
+      operationId: 'materialize',
+      summary: 'Load the newest offline values of feature views into the online store',
+      description:
+        'Per entity, the offline row with the newest event time (then the latest created) is written ' +
+        'online unless the online store already holds a newer event for it (counted as `stale`).',
+      requestBody: jsonBody(ref('MaterializeRequest')),
+      responses: { '200': json('Rows written per view', ref('MaterializeResult')), ...errors(400, 404) },
+    }),
+  },
+};
+
+const count = { type: 'integer', minimum: 0 };
+
+const MATERIALIZE_SCHEMAS = {
+  MaterializeRequest: fromZod(materializeRequestSchema, 'input'),
+  MaterializeResult: object({
+    views: {
+      type: 'object',
+      description: 'Per view: rows that became the online value, and rows skipped for a newer online one',
+      additionalProperties: object({ rows: count, stale: count }),
+    },
+    rows: { ...count, description: 'Rows written online over all views' },
+  }),
 };
 
 /** The feature store's paths and schemas. */
-export const FEATURES: ApiArea = { paths, schemas: FEATURE_SCHEMAS };
+export const FEATURES: ApiArea = { paths, schemas: { ...FEATURE_SCHEMAS, ...MATERIALIZE_SCHEMAS } };
