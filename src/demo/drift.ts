@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { MeridianError } from '../core/errors.js';
 import type { ColumnDrift } from '../monitoring/drift/types.js';
 import type { ActivityEvent } from './generator.js';
+import { writeChurnLabels } from './labels.js';
 import { MODEL_NAME, type ModelReport } from './model.js';
+import type { EntityRow } from './probes.js';
 import { inputsOf, SHIFT, shiftedEvents } from './shift.js';
 
 export const PREDICTION_COLUMN = 'churn_probability';
@@ -27,6 +29,8 @@ export interface DriftStepOptions {
   source: string;
   users: number;
   seed: number;
+  /** The rows the model was trained on: with a row per shifted user after them, the fresh label file. */
+  entities: readonly EntityRow[];
   /** Rows of the model's prediction log in [from, to), read from the offline store. */
   countLogged(from: Date, to: Date): Promise<number>;
 }
@@ -74,6 +78,18 @@ export async function runDriftStep(options: DriftStepOptions): Promise<DriftStep
   const to = new Date(Date.now() + 1);
   const predicted = events.length - errors;
   await waitLogged(options, from, to, predicted);
+  // Fresh ground truth before the window is compared: the drift alert retrains from this file.
+  const fresh = events.map((e) => ({
+    user_id: e.user_id,
+    event_timestamp: new Date(Date.parse(e.ts) + 1000).toISOString(),
+  }));
+  await writeChurnLabels(
+    options.url,
+    options.model.featureService,
+    [...options.entities, ...fresh],
+    options.model.labelsFile,
+    options.seed + 1,
+  );
   const drift = await request(options.url, 'POST', versionPath(options.model.version, 'drift'), {
     from: from.toISOString(),
     to: to.toISOString(),

@@ -11,6 +11,7 @@ import { MeridianError } from '../core/errors.js';
 import { MeridianClient } from '../sdk/client.js';
 import type { MissingPolicy, ModelDescription, ModelVersion } from '../serving/model-version.js';
 import { ActivityGenerator } from './generator.js';
+import { LABEL_COLUMN, writeChurnLabels } from './labels.js';
 import type { EntityRow } from './probes.js';
 
 const run = promisify(execFile);
@@ -58,6 +59,8 @@ export interface ModelReport {
   inputs: string[];
   missingPolicy: MissingPolicy | null;
   trainingSetFile: string;
+  /** The label source registered in the version's training spec (the train pipeline reads it). */
+  labelsFile: string;
   modelFile: string;
   metrics: TrainingMetrics;
   /** Writing the training set, training, pushing and promoting, until the model answered ready. */
@@ -121,8 +124,13 @@ export async function deployChurnModel(options: DeployOptions): Promise<ModelRep
     { format: 'csv', out: trainingSetFile },
   );
   const metrics = await train(trainingSetFile, dir, options.seed);
+  const labelsFile = join(dir, 'labels.csv');
+  await writeChurnLabels(options.url, options.featureService, options.entities, labelsFile, options.seed);
   const modelFile = join(dir, 'model.json');
-  const version = await push(options, modelFile, metrics);
+  const version = await push(options, modelFile, {
+    ...metrics,
+    training: trainingSpec(options.featureService, labelsFile),
+  });
   await promote(options.url, version);
   await waitServing(options.url, version);
   const registered = await get<ModelVersion>(options.url, `/v1/models/${MODEL_NAME}/versions/${version}`);
@@ -136,6 +144,7 @@ export async function deployChurnModel(options: DeployOptions): Promise<ModelRep
     inputs: registered.inputs ?? [],
     missingPolicy: registered.missingPolicy ?? null,
     trainingSetFile,
+    labelsFile,
     modelFile,
     metrics,
     elapsedMs: Math.round(performance.now() - started),
@@ -158,7 +167,19 @@ async function train(trainingSet: string, outDir: string, seed: number): Promise
 }
 
 /** Pushes model.json with the service features it was trained on and NaN for a missing value, as in training. */
-async function push(options: DeployOptions, modelFile: string, metrics: TrainingMetrics): Promise<number> {
+/**
+ * What the train pipeline retrains this model from when only its name is given: the same feature
+ * service, the demo's label file, and the built-in trainer's boosted trees.
+ */
+function trainingSpec(featureService: string, labels: string) {
+  return { featureService, labels, labelColumn: LABEL_COLUMN, algorithm: 'gbt', objective: 'binary' };
+}
+
+async function push(
+  options: DeployOptions,
+  modelFile: string,
+  metrics: TrainingMetrics & { training: ReturnType<typeof trainingSpec> },
+): Promise<number> {
   const form = new FormData();
   form.append('format', 'xgboost');
   form.append('featureService', options.featureService);

@@ -27,6 +27,7 @@ import {
 import { type PredictLoadReport, runPredictLoad } from './predict-load.js';
 import { buildTrainingSet, countOnlineEntities, type EntityRow, type TrainingSet } from './probes.js';
 import { ProgressReporter } from './progress.js';
+import { type RetrainReport, waitForRetrain } from './retrain.js';
 import { type PathTally, type Rejection, Tally } from './tally.js';
 
 export const CHURN_EXAMPLE = resolve(import.meta.dirname, '../../examples/churn/features.ts');
@@ -82,6 +83,7 @@ export interface DemoSummary {
   predictions: PredictLoadReport;
   /** The shift after the prediction load and what the monitor found over the predictions after it. */
   drift: DriftStepReport;
+  retrain: RetrainReport;
 }
 
 /** Runs the demo and returns its summary; the platform is stopped whatever happens. */
@@ -176,14 +178,15 @@ async function serveModel(
   dataDir: string,
   startedAt: number,
   endedAt: number,
-): Promise<Pick<DemoSummary, 'model' | 'predictions' | 'drift'>> {
+): Promise<Pick<DemoSummary, 'model' | 'predictions' | 'drift' | 'retrain'>> {
   const url = platform.httpUrl;
   note(`training an XGBoost churn model on ${options.modelRows} point-in-time rows`);
+  const entities = modelEntityRows(options.modelRows, options.users, options.seed, startedAt, endedAt);
   const model = await deployChurnModel({
     url,
     dataDir,
     featureService: SERVICE,
-    entities: modelEntityRows(options.modelRows, options.users, options.seed, startedAt, endedAt),
+    entities,
     seed: options.seed,
   });
   note(`model "${MODEL_NAME}" version ${model.version} is in production; sending hydrated predictions`);
@@ -198,15 +201,19 @@ async function serveModel(
     seed: options.seed,
   });
   note('uploading the training set as the baseline; shifting the traffic and predicting every user again');
+  const driftStarted = Date.now();
   const drift = await runDriftStep({
     url,
     model,
     source: SOURCE,
     users: options.users,
     seed: options.seed,
+    entities,
     countLogged: (from, to) => countLogged(platform, from, to),
   });
-  return { model, predictions, drift };
+  note('the drift alert started the train pipeline for the model; waiting for its decision');
+  const retrain = await waitForRetrain(url, MODEL_NAME, driftStarted);
+  return { model, predictions, drift, retrain };
 }
 
 /** The concurrent push producers, each with its own seeded stream and a share of the rate, and the gRPC file producer. */

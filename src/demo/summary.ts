@@ -2,6 +2,7 @@
 import { dirname } from 'node:path';
 import type { ColumnDrift } from '../monitoring/drift/types.js';
 import type { DriftStepReport } from './drift.js';
+import type { RetrainReport } from './retrain.js';
 import type { DemoSummary } from './run.js';
 
 /** The summary as a short plain-text report. */
@@ -41,7 +42,7 @@ export function formatSummary(s: DemoSummary): string {
     '  first rows:',
     ...table(t.sample).map((row) => `    ${row}`),
   );
-  lines.push(...modelLines(s), ...driftLines(s.drift));
+  lines.push(...modelLines(s), ...driftLines(s.drift), ...retrainLines(s.retrain));
   return `${lines.join('\n')}\n`;
 }
 
@@ -102,6 +103,32 @@ function driftCell(c: ColumnDrift): string {
   const p = c.pValue === null ? '' : `, p ${c.pValue.toPrecision(3)}`;
   const rule = c.pValue === null ? `>= ${c.threshold}` : `p < ${c.threshold}`;
   return `${c.method} ${c.score.toFixed(4)}${p} (drift at ${rule}): ${c.drifted ? 'DRIFT' : 'no drift'} [${c.status}]`;
+}
+
+function score(value: number | null | undefined): string {
+  return value === null || value === undefined ? 'n/a' : value.toFixed(4);
+}
+
+function retrainLines(r: RetrainReport): string[] {
+  const lines = [
+    '',
+    `Retraining (pipeline train, run ${r.runId}, ${r.status}, started by the drift alert: ${r.reason})`,
+    ...r.steps.map(
+      (s) =>
+        `  ${s.name.padEnd(12)}  ${s.status.padEnd(9)}  attempts ${s.attempts}  ${s.durationMs === null ? '' : `${(s.durationMs / 1000).toFixed(1)}s`}`,
+    ),
+  ];
+  const d = r.decision;
+  if (d) {
+    const production = d.productionVersion === null ? 'none' : `version ${d.productionVersion}`;
+    lines.push(
+      `  same holdout (the latest rows, after the shift), scored through the model server: ${d.metric} ` +
+        `candidate version ${d.candidateVersion} ${score(d.candidate)}, production ${production} ${score(d.production)}`,
+      `  decision: ${d.decision} (${d.reason})`,
+    );
+  }
+  if (r.error) lines.push(`  error: ${r.error}`);
+  return lines;
 }
 
 function table(rows: Record<string, unknown>[]): string[] {

@@ -184,6 +184,29 @@ describe('meridian demo', { timeout: 180_000 }, () => {
     expect(text).toContain('MeridianFeatureDrift (warning) on user_activity:amount');
   });
 
+  it('retrains the model from the drift alert and decides against production on the same holdout', () => {
+    const r = summary.retrain;
+    expect(r.status, r.error ?? '').toBe('COMPLETED');
+    expect(r.reason).toMatch(/^alert Meridian(Feature|Dataset)Drift/);
+    expect(r.steps.map((s) => [s.name, s.status])).toEqual(
+      ['training-set', 'fit', 'register', 'evaluate', 'baseline', 'decide'].map((name) => [
+        name,
+        'COMPLETED',
+      ]),
+    );
+    const d = r.decision!;
+    expect(d).toMatchObject({
+      metric: 'auc',
+      candidateVersion: summary.model.version + 1,
+      productionVersion: summary.model.version,
+    });
+    expect(d.candidate).toBeGreaterThan(0.5);
+    expect(d.production).toEqual(expect.any(Number));
+    const gain = d.candidate! - d.production!;
+    expect(d.decision).toBe(gain > 0 ? 'promoted' : 'kept');
+    expect(formatSummary(summary)).toContain(`decision: ${d.decision}`);
+  });
+
   it('reports progress on stderr while it runs', () => {
     expect(stderr).toMatch(/demo \d+s: \d+ events\/s, \d+ rows durable, \d+ online entities/);
   });

@@ -20,40 +20,76 @@ export function modelsUsingFeatureIn(state: StateStore): ModelsUsingFeature {
   };
 }
 
-/** Starts `pipeline` for every model of the request at `apiUrl()` (resolved per call: known once serving). */
+interface RunSummary {
+  runId: string;
+  status: string;
+  params: Record<string, unknown>;
+}
+
+async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  if (!response.ok)
+    throw new MeridianError(
+      'UNAVAILABLE',
+      `${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`,
+    );
+  return JSON.parse(text) as T;
+}
+
+/** The model's train run still pending or running, if any. */
+async function activeRun(base: string, pipeline: string, model: string): Promise<RunSummary | undefined> {
+  for (const status of ['PENDING', 'RUNNING']) {
+    const { runs } = await call<{ runs: RunSummary[] }>(
+      base,
+      'GET',
+      `/v1/runs?pipeline=${encodeURIComponent(pipeline)}&status=${status}&limit=1000`,
+    );
+    const found = runs.find((r) => r.params.model === model);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Starts `pipeline` for every model of the request at `apiUrl()` (resolved per call: known once the
+ * server listens), unless the model already has a run pending or running: several alerts of one
+ * window (a feature alert per drifted input, dataset drift) retrain a model once. Requests are
+ * handled one at a time, so the second alert sees the run the first started.
+ */
 export function pipelineRetrainTrigger(apiUrl: () => string | undefined, pipeline = 'train'): TriggerRetrain {
-  return async ({ models, alert }: RetrainRequest) => {
+  let queue: Promise<unknown> = Promise.resolve();
+  const trigger = async ({ models, alert }: RetrainRequest) => {
     const base = apiUrl();
     if (!base)
       throw new MeridianError('UNAVAILABLE', 'the orchestrator URL is not known yet (server not listening)');
     for (const model of models) {
-      const response = await fetch(`${base}/v1/pipelines/${encodeURIComponent(pipeline)}/runs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          params: {
-            model,
-            reason: `alert ${alert.rule}: ${alert.annotations.summary ?? ''}`.trim(),
-            alert: {
-              id: alert.id,
-              rule: alert.rule,
-              labels: alert.labels,
-              value: alert.value,
-              firedAt: alert.firedAt,
-            },
+      if (await activeRun(base, pipeline, model)) continue;
+      await call(base, 'POST', `/v1/pipelines/${encodeURIComponent(pipeline)}/runs`, {
+        params: {
+          model,
+          reason: `alert ${alert.rule}: ${alert.annotations.summary ?? ''}`.trim(),
+          alert: {
+            id: alert.id,
+            rule: alert.rule,
+            labels: alert.labels,
+            value: alert.value,
+            firedAt: alert.firedAt,
           },
-          logicalDate: new Date(alert.firedAt ?? alert.activeAt).toISOString(),
-        }),
-        signal: AbortSignal.timeout(30_000),
+        },
+        logicalDate: new Date(alert.firedAt ?? alert.activeAt).toISOString(),
       });
-      if (!response.ok) {
-        const text = await response.text();
-        throw new MeridianError(
-          'UNAVAILABLE',
-          `starting ${pipeline} for ${model} answered ${response.status}: ${text.slice(0, 300)}`,
-        );
-      }
-      await response.body?.cancel();
     }
+  };
+  return (request) => {
+    const next = queue.then(() => trigger(request));
+    queue = next.catch(() => undefined);
+    return next;
   };
 }
