@@ -17,8 +17,9 @@ import { silentLogger } from '../src/core/logger.js';
 import { BASELINE_MIGRATIONS } from '../src/monitoring/baseline/migrations.js';
 import { sqlString } from '../src/monitoring/baseline/reference.js';
 import { createBaselineService } from '../src/monitoring/baseline/service.js';
-import { compareWindow, sortedColumns } from '../src/monitoring/drift/window-compare.js';
-import { countWindowRows, extractWindow, parquetSource } from '../src/monitoring/drift/window-extract.js';
+import { compareWindow, type PhaseTimes } from '../src/monitoring/drift/window-compare.js';
+import { countWindowRows, extractWindow } from '../src/monitoring/drift/window-extract.js';
+import { sampleValues } from '../src/monitoring/drift/window-values.js';
 import { MODEL_REGISTRY_MIGRATIONS } from '../src/serving/migrations.js';
 import { PREDICTIONS_SCHEMA, PREDICTIONS_TABLE } from '../src/serving/prediction-log-event.js';
 import { createArtifactStore } from '../src/stores/artifact/index.js';
@@ -84,7 +85,7 @@ function writeColumns(dir: string, columns: ReadonlyMap<string, Float64Array>): 
   }
 }
 
-/** The window as prediction-log rows (one per predicted row, features as a JSON list). */
+/** The window as prediction-log rows (one per predicted row, features as the sink stores them). */
 async function logWindow(offline: OfflineStore, dir: string): Promise<void> {
   await offline.query(`CREATE TABLE bench_window AS ${wideSelect(ROWS, 3, SHIFTED)}`);
   const read = await offline.queryColumns(`SELECT ${FEATURES.join(', ')} FROM bench_window`);
@@ -94,7 +95,7 @@ async function logWindow(offline: OfflineStore, dir: string): Promise<void> {
   await offline.query(
     `INSERT INTO ${PREDICTIONS_TABLE} SELECT 'r' || i, 0, ${sqlString(MODEL)}, 1, 'v2',
        TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (i * 10) MILLISECOND, NULL, ${names}::JSON,
-       to_json([${FEATURES.join(', ')}]), '{"prediction": 0}'::JSON, 1.0 FROM bench_window`,
+       [${FEATURES.join(', ')}]::DOUBLE[], '{"prediction": 0}'::JSON, 1.0 FROM bench_window`,
   );
   await offline.query('DROP TABLE bench_window');
 }
@@ -119,10 +120,7 @@ async function main(): Promise<void> {
     );
     const samplePath = join(dir, 'sample.parquet');
     await pipeline(await artifact.get(profile.sample.path), createWriteStream(samplePath));
-    const sample = await sortedColumns(offline, parquetSource(samplePath), FEATURES, {
-      col: 'column',
-      value: 'value',
-    });
+    const sample = await sampleValues(offline, samplePath, FEATURES, profile.sample.counts);
     writeColumns(join(dir, 'reference'), sample);
     await logWindow(offline, dir);
     console.log(`setup (reference, baseline, ${ROWS} logged rows): ${seconds(performance.now() - t)} s`);
@@ -133,7 +131,8 @@ async function main(): Promise<void> {
     const window = await extractWindow(offline, spec, rows);
     const extractMs = performance.now() - t;
     t = performance.now();
-    const compared = await compareWindow(offline, window, profile, async () => samplePath, {});
+    const phases: PhaseTimes = { plan: 0, read: 0, sort: 0, aggregates: 0, sample: 0, statistics: 0 };
+    const compared = await compareWindow(offline, window, profile, async () => samplePath, {}, phases);
     const compareMs = performance.now() - t;
     await window.drop();
 
@@ -172,14 +171,19 @@ async function main(): Promise<void> {
       {
         side: 'Meridian (extract + compare)',
         'total s': seconds(meridianMs),
-        'part 1 s': `extract ${seconds(extractMs)}`,
-        'part 2 s': `compare ${seconds(compareMs)}`,
+        'parts s': [
+          `extract ${seconds(extractMs)}`,
+          `read ${seconds(phases.read)}`,
+          `sort ${seconds(phases.sort)}`,
+          `sample ${seconds(phases.sample)}`,
+          `statistics ${seconds(phases.statistics)}`,
+          `other ${seconds(compareMs - phases.read - phases.sort - phases.sample - phases.statistics)}`,
+        ].join(', '),
       },
       {
         side: 'SciPy per feature',
         'total s': seconds(scipyMs + peer.load_s * 1000),
-        'part 1 s': `load ${peer.load_s.toFixed(2)}`,
-        'part 2 s': `compute ${peer.compute_s.toFixed(2)}`,
+        'parts s': `load ${peer.load_s.toFixed(2)}, compute ${peer.compute_s.toFixed(2)}`,
       },
     ]);
     console.log(

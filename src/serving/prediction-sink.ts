@@ -67,6 +67,7 @@ export class PredictionSink {
     options: PredictionSinkOptions = {},
   ): Promise<PredictionSink> {
     await stream.ensureTopic(PREDICTIONS_TOPIC);
+    await typeFeatures(offline);
     await offline.ensureTable(PREDICTIONS_TABLE, PREDICTIONS_SCHEMA);
     const batchSize = options.batchSize ?? 1000;
     const consumer = await stream.consume(PREDICTIONS_TOPIC, {
@@ -158,6 +159,22 @@ export class PredictionSink {
       await unlink(file).catch(() => undefined);
     }
   }
+}
+
+/**
+ * Migrates a `predictions` table written before the features were typed: its JSON `features`
+ * column becomes `DOUBLE[]` in place (JSON nulls stay NULL elements; a value that is no list of
+ * numbers becomes NULL), so ensureTable then finds the schema it wants.
+ */
+export async function typeFeatures(offline: OfflineStore): Promise<void> {
+  const found = await offline.query<{ type: string }>(
+    `SELECT data_type AS type FROM information_schema.columns
+     WHERE table_schema = 'main' AND table_name = '${PREDICTIONS_TABLE}' AND column_name = 'features'`,
+  );
+  if (found[0]?.type !== 'JSON') return;
+  await offline.query(
+    `ALTER TABLE "${PREDICTIONS_TABLE}" ALTER features SET DATA TYPE DOUBLE[] USING TRY_CAST(features AS DOUBLE[])`,
+  );
 }
 
 /** Writes the chunks in order with gathered writes, never copying them into one buffer first. */

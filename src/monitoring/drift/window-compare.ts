@@ -9,17 +9,9 @@
 import { invalidArgument } from '../../core/errors.js';
 import type { OfflineStore } from '../../stores/offline/port.js';
 import type { BaselineProfile, CategoricalColumnProfile } from '../baseline/profile.js';
-import { sqlIdent, sqlString } from '../baseline/reference.js';
 import { DEFAULT_WARNING_FACTOR } from './defaults.js';
 import type { ColumnDrift } from './types.js';
-import {
-  binCountsOver,
-  type ExtractedWindow,
-  parquetSource,
-  presentCounts,
-  tableSource,
-  valueCounts,
-} from './window-extract.js';
+import { binCountsOver, type ExtractedWindow, presentCounts, valueCounts } from './window-extract.js';
 import type { WindowDriftOptions } from './window-job.js';
 import {
   type ColumnInputs,
@@ -28,62 +20,25 @@ import {
   numberCounts,
   planColumn,
 } from './window-statistic.js';
+import { sampleValues, windowValues } from './window-values.js';
 
 /** The key of the baseline's categories past its top ones. */
 const OTHER = '\u0000other';
+
+/** Milliseconds spent per phase of {@link compareWindow}, added to by each call. */
+export interface PhaseTimes {
+  plan: number;
+  read: number;
+  sort: number;
+  aggregates: number;
+  sample: number;
+  statistics: number;
+}
 
 export interface ComparedWindow {
   columns: Record<string, ColumnDrift>;
   nulls: Record<string, number>;
   skipped: Record<string, string>;
-}
-
-/**
- * The non-null values of each listed column, sorted ascending, read column-wise (`queryColumns`):
- * DuckDB only filters, JS buckets the values by column (stable) and sorts a bucket only when it is
- * not sorted already (the baseline's sample is stored sorted, so it is never sorted again). Measured
- * on 2 shared cores (bench/drift.ts): the 5M values of a 100k-row sample in 1.4 s; the 50M of a
- * 1M-row window in 23 s, most of it moving 2048-row chunks out of DuckDB and sorting in JS.
- */
-export async function sortedColumns(
-  offline: OfflineStore,
-  source: string,
-  columns: readonly string[],
-  names: { col: string; value: string } = { col: 'col', value: 'v' },
-): Promise<Map<string, Float64Array>> {
-  const out = new Map<string, Float64Array>(columns.map((c) => [c, new Float64Array(0)]));
-  if (columns.length === 0) return out;
-  const col = sqlIdent(names.col);
-  const value = sqlIdent(names.value);
-  // A hash join on the names: list_position per row compared each value's name with up to all names.
-  const listed = `[${columns.map(sqlString).join(', ')}]::VARCHAR[]`;
-  const read = await offline.queryColumns(
-    `SELECT k.i, s.${value}::DOUBLE AS v FROM ${source} s
-     JOIN (SELECT unnest(${listed}) AS name, (generate_subscripts(${listed}, 1) - 1)::INTEGER AS i) k
-     ON s.${col} = k.name WHERE s.${value} IS NOT NULL`,
-  );
-  const buckets = bucketBy(read.i as Float64Array, read.v as Float64Array, columns.length);
-  columns.forEach((name, k) => {
-    const bucket = buckets[k] ?? new Float64Array(0);
-    out.set(name, isSorted(bucket) ? bucket : bucket.sort());
-  });
-  return out;
-}
-
-/** Values grouped by their index in [0, groups), each group in its original order. */
-function bucketBy(index: Float64Array, values: Float64Array, groups: number): Float64Array[] {
-  const starts = new Float64Array(groups + 1);
-  for (let r = 0; r < index.length; r++) starts[index[r]! + 1]!++;
-  for (let k = 0; k < groups; k++) starts[k + 1]! += starts[k]!;
-  const all = new Float64Array(values.length);
-  const next = starts.slice(0, groups);
-  for (let r = 0; r < index.length; r++) all[next[index[r]!]!++] = values[r]!;
-  return Array.from({ length: groups }, (_, k) => all.subarray(starts[k], starts[k + 1]));
-}
-
-function isSorted(values: Float64Array): boolean {
-  for (let r = 1; r < values.length; r++) if (values[r - 1]! > values[r]!) return false;
-  return true;
 }
 
 function referenceCategories(profile: CategoricalColumnProfile): Map<string, number> {
@@ -153,8 +108,15 @@ export async function compareWindow(
   profile: BaselineProfile,
   downloadSample: () => Promise<string>,
   options: WindowDriftOptions,
+  phases?: PhaseTimes,
 ): Promise<ComparedWindow> {
-  const present = await presentCounts(offline, window.table);
+  let t = performance.now();
+  const lap = (phase: keyof PhaseTimes) => {
+    const now = performance.now();
+    if (phases) phases[phase] += now - t;
+    t = now;
+  };
+  const present = await presentCounts(offline, window);
   const { out, plans } = planAll(profile, present, window.rows, options);
   const named = (pred: (p: ColumnPlan) => boolean) => plans.filter(pred).map((p) => p.name);
   const valueColumns = named((p) => p.shape === 'values');
@@ -167,31 +129,46 @@ export async function compareWindow(
         : [],
     ),
   );
-  const source = tableSource(window.table);
-  const current = await sortedColumns(offline, source, valueColumns);
-  const counts = await valueCounts(offline, window.table, countColumns);
-  const bins = await binCountsOver(offline, window.table, cuts);
+  lap('plan');
   const samplePath = sampled.length > 0 ? await downloadSample() : undefined;
   const reference = samplePath
-    ? await sortedColumns(offline, parquetSource(samplePath), sampled, { col: 'column', value: 'value' })
+    ? await sampleValues(offline, samplePath, sampled, profile.sample.counts)
     : new Map<string, Float64Array>();
+  lap('sample');
+  const counts = await valueCounts(offline, window.table, countColumns);
+  const bins = await binCountsOver(offline, window.table, cuts);
+  lap('aggregates');
+  const factor = options.warningFactor ?? DEFAULT_WARNING_FACTOR;
+  const decide = (plan: ColumnPlan, inputs: ColumnInputs) =>
+    compareColumn(plan, inputs, options.thresholds?.[plan.name], factor);
+  const byName = new Map(plans.map((p) => [p.name, p]));
+  const decided = new Map<string, ColumnDrift>();
+  // Each value column is decided as soon as it is sorted, while DuckDB reads the next ones.
+  const times = { read: 0, sort: 0, use: 0 };
+  await windowValues(offline, window, valueColumns, times, (name, values) => {
+    const inputs = { referenceValues: reference.get(name), currentValues: values };
+    decided.set(name, decide(byName.get(name)!, inputs));
+  });
+  lap('read');
+  if (phases) {
+    phases.read -= times.sort + times.use;
+    phases.sort += times.sort;
+    phases.statistics += times.use;
+  }
   for (const plan of plans) {
     const inputs: ColumnInputs = {};
     const sample = reference.get(plan.name);
-    if (plan.shape === 'values') {
-      inputs.referenceValues = sample;
-      inputs.currentValues = current.get(plan.name);
-    } else if (plan.shape === 'bins') {
+    if (plan.shape === 'bins') {
       inputs.currentBins = bins.get(plan.name);
-    } else {
+    } else if (plan.shape === 'counts') {
       inputs.referenceCounts =
         plan.profile.type === 'categorical'
           ? referenceCategories(plan.profile)
           : numberCounts(sample ?? new Float64Array(0));
       inputs.currentCounts = windowCounts(plan, counts.get(plan.name) ?? []);
     }
-    const factor = options.warningFactor ?? DEFAULT_WARNING_FACTOR;
-    out.columns[plan.name] = compareColumn(plan, inputs, options.thresholds?.[plan.name], factor);
+    out.columns[plan.name] = decided.get(plan.name) ?? decide(plan, inputs);
   }
+  lap('statistics');
   return out;
 }

@@ -1,11 +1,13 @@
 /**
  * The window of a model version's prediction log, set-based in the offline store's DuckDB. One
- * statement unnests the window's JSON rows into a temporary long table `(col, v, s)`: each feature
- * value under the name its row's `feature_names` gives it (by position in the baseline's feature
- * list when a row has no names), and the prediction output (`v`: the probability of the last class,
- * else the regression prediction; `s`: the label as text). Later queries aggregate that table per
- * column (counts, value counts, bin counts over the baseline's cuts, sorted values), so the JSON is
- * parsed once per window whatever the number of features.
+ * statement copies the window into a temporary wide table, one DOUBLE column per baseline feature
+ * (`c0`, `c1`, ... in the baseline's order) taken from the log's typed `features` list by the name
+ * its row's `feature_names` gives it (by position in the baseline's feature list when a row has no
+ * names), and the prediction output (`pv`: the probability of the last class, else the regression
+ * prediction; `ps`: the label as text). Raw values are read from it column by column; a long view
+ * `(col, v, s)` over it serves the aggregates per column (counts, value counts, bin counts over the
+ * baseline's cuts) and the quality checks. A long table of 50M rows took most of a 1M-row window's
+ * time; the wide one is as many values in 50 columns, read by a list index per row.
  */
 import { newUuid } from '../../core/ids.js';
 import type { OfflineStore } from '../../stores/offline/port.js';
@@ -26,9 +28,14 @@ export interface WindowSpec {
   prediction?: { name: string; type: 'numerical' | 'categorical' };
 }
 
-/** A window's long table in the offline store; drop it when done. */
+/** A window in the offline store; drop it when done. */
 export interface ExtractedWindow {
+  /** The long view `(col, v, s)`: one row per window row and column, NULL `v` and `s` where missing. */
   table: string;
+  /** The wide table: one row per window row. */
+  wide: string;
+  /** Each compared column's column in the wide table (`c<i>` for feature i, `pv` for the prediction). */
+  columns: ReadonlyMap<string, string>;
   rows: number;
   drop(): Promise<void>;
 }
@@ -52,7 +59,7 @@ export async function countWindowRows(offline: OfflineStore, spec: WindowSpec): 
   return Number(rows[0]?.n ?? 0);
 }
 
-function predictionSelect(spec: WindowSpec): string {
+function predictionColumns(spec: WindowSpec): string {
   const p = spec.prediction;
   if (!p) return '';
   const value =
@@ -60,33 +67,81 @@ function predictionSelect(spec: WindowSpec): string {
       ? `COALESCE(TRY_CAST(json_extract(output, '$.probabilities[#-1]') AS DOUBLE), TRY_CAST(json_extract(output, '$.prediction') AS DOUBLE))`
       : 'NULL::DOUBLE';
   const text = p.type === 'categorical' ? `output->>'label'` : 'NULL::VARCHAR';
-  return ` UNION ALL SELECT ${sqlString(p.name)} AS col, ${value} AS v, ${text} AS s FROM w`;
+  return `, ${value} AS pv, ${text} AS ps`;
 }
 
-/** Unnests the window into a temporary table; answers it with the window's row count. */
+/**
+ * Per feature, the list index of its value in a row: by position for unnamed rows and rows named
+ * exactly as the baseline (no per-row work), else by a CASE over the window's distinct namings.
+ */
+async function featureIndexes(offline: OfflineStore, spec: WindowSpec): Promise<string[]> {
+  const baseline = JSON.stringify(spec.features);
+  // Rows named as the baseline are filtered out by one comparison before any grouping.
+  const namings = await offline.query<{ names: string }>(
+    `SELECT CAST(feature_names AS VARCHAR) AS names FROM ${PREDICTIONS_TABLE}
+     WHERE ${windowFilter(spec)} AND CAST(feature_names AS VARCHAR) <> ${sqlString(baseline)} GROUP BY 1`,
+  );
+  const other = namings.map((r) => r.names).filter((names) => JSON.stringify(JSON.parse(names)) !== baseline);
+  return spec.features.map((feature, j) => {
+    if (other.length === 0) return String(j + 1);
+    const cases = other.map((names) => {
+      const at = (JSON.parse(names) as unknown[]).indexOf(feature);
+      return `WHEN ${sqlString(names)} THEN ${at < 0 ? 'NULL' : at + 1}`;
+    });
+    return `CASE CAST(feature_names AS VARCHAR) ${cases.join(' ')} ELSE ${j + 1} END`;
+  });
+}
+
+/** Copies the window into a temporary wide table with a long view over it. */
 export async function extractWindow(
   offline: OfflineStore,
   spec: WindowSpec,
   rows: number,
 ): Promise<ExtractedWindow> {
-  const table = `drift_window_${newUuid().replaceAll('-', '')}`;
-  const features = list(spec.features);
-  const sql = `CREATE TEMP TABLE ${sqlIdent(table)} AS
-    WITH w AS (SELECT feature_names, features, output FROM ${PREDICTIONS_TABLE} WHERE ${windowFilter(spec)}),
-    f AS (SELECT unnest(COALESCE(CAST(feature_names AS VARCHAR[]), ${features})) AS col,
-                 unnest(CAST(features AS DOUBLE[])) AS v FROM w)
-    SELECT col, CASE WHEN isfinite(v) THEN v END AS v, NULL::VARCHAR AS s FROM f
-    WHERE list_contains(${features}, col)${predictionSelect(spec)}`;
-  await offline.query(sql);
-  return { table, rows, drop: () => offline.query(`DROP TABLE IF EXISTS ${sqlIdent(table)}`).then(() => {}) };
+  const id = newUuid().replaceAll('-', '');
+  const wide = `drift_window_${id}`;
+  const table = `drift_window_long_${id}`;
+  const indexes = await featureIndexes(offline, spec);
+  // Infinities (NaN cannot come from JSON) are kept here and read as missing by every reader.
+  const values = indexes.map((at, j) => `x[${at}] AS c${j}`);
+  await offline.query(
+    `CREATE TEMP TABLE ${sqlIdent(wide)} AS SELECT ${values.join(', ')}${spec.prediction ? ', pv, ps' : ''}
+     FROM (SELECT CAST(features AS DOUBLE[]) AS x, feature_names${predictionColumns(spec)}
+           FROM ${PREDICTIONS_TABLE} WHERE ${windowFilter(spec)})`,
+  );
+  const columns = new Map(spec.features.map((f, j) => [f, `c${j}`]));
+  const names = list(spec.features);
+  const cells = `[${spec.features.map((_, j) => `CASE WHEN isfinite(c${j}) THEN c${j} END`).join(', ')}]::DOUBLE[]`;
+  const prediction = spec.prediction
+    ? ` UNION ALL SELECT ${sqlString(spec.prediction.name)}, CASE WHEN isfinite(pv) THEN pv END, ps FROM ${sqlIdent(wide)}`
+    : '';
+  if (spec.prediction) columns.set(spec.prediction.name, 'pv');
+  await offline.query(
+    `CREATE TEMP VIEW ${sqlIdent(table)} AS
+     SELECT unnest(${names}) AS col, unnest(${cells}) AS v, NULL::VARCHAR AS s FROM ${sqlIdent(wide)}${prediction}`,
+  );
+  const drop = async () => {
+    await offline.query(`DROP VIEW IF EXISTS ${sqlIdent(table)}`);
+    await offline.query(`DROP TABLE IF EXISTS ${sqlIdent(wide)}`);
+  };
+  return { table, wide, columns, rows, drop };
 }
 
-/** Non-null values per column (`v` and `s` are never both set: text only for a categorical prediction). */
-export async function presentCounts(offline: OfflineStore, table: string): Promise<Map<string, number>> {
-  const rows = await offline.query<{ col: string; n: bigint }>(
-    `SELECT col, count(v) + count(s) AS n FROM ${sqlIdent(table)} GROUP BY col`,
+/** Non-null values per compared column, from the wide table (one pass). */
+export async function presentCounts(
+  offline: OfflineStore,
+  window: ExtractedWindow,
+): Promise<Map<string, number>> {
+  const entries = [...window.columns];
+  const counts = entries.map(([, c], k) =>
+    c === 'pv'
+      ? `count(pv) FILTER (WHERE isfinite(pv)) + count(ps) AS n${k}`
+      : `count(${c}) FILTER (WHERE isfinite(${c})) AS n${k}`,
   );
-  return new Map(rows.map((r) => [r.col, Number(r.n)]));
+  const found = await offline.query<Record<string, bigint>>(
+    `SELECT ${counts.join(', ')} FROM ${sqlIdent(window.wide)}`,
+  );
+  return new Map(entries.map(([name], k) => [name, Number(found[0]?.[`n${k}`] ?? 0)]));
 }
 
 /** Counts per distinct value of the listed columns: numbers as `v`, text as `s`. */

@@ -144,9 +144,10 @@ function countStatistic(
   }
 }
 
+/** A value column's statistic; both samples arrive sorted, so neither is sorted again. */
 function valueStatistic(method: DriftMethod, ref: Float64Array, cur: Float64Array): StatisticResult {
-  if (method === 'ks') return ks2samp(ref, cur);
-  if (method === 'wasserstein') return normedWasserstein(ref, cur);
+  if (method === 'ks') return ks2samp(ref, cur, true);
+  if (method === 'wasserstein') return normedWasserstein(ref, cur, true);
   return countStatistic(method, numberCounts(ref), numberCounts(cur), byNumber);
 }
 

@@ -46,6 +46,14 @@ describe('ks2samp', () => {
     });
   }
 
+  for (const c of fixture.cases) {
+    it(`answers the same on samples passed already sorted: ${c.name}`, () => {
+      const a = sample(c.a).sort();
+      const b = sample(c.b).sort();
+      expect(ks2samp(a, b, true)).toEqual(ks2samp(sample(c.a), sample(c.b)));
+    });
+  }
+
   it('covers both the exact and the asymptotic p-value', () => {
     const methods = new Set(fixture.cases.map((c) => c.method));
     expect([...methods].sort()).toEqual(['asymp', 'exact']);

@@ -12,8 +12,11 @@ export const MIN_STD = 0.001;
 
 /** The area between the empirical CDFs of u and v. */
 export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
-  const a = Float64Array.from(u).sort();
-  const b = Float64Array.from(v).sort();
+  return sortedWassersteinDistance(Float64Array.from(u).sort(), Float64Array.from(v).sort());
+}
+
+/** {@link wassersteinDistance} of two samples already sorted ascending: one merge, no copy. */
+export function sortedWassersteinDistance(a: Float64Array, b: Float64Array): number {
   let i = 0;
   let j = 0;
   let previous = Math.min(a[0]!, b[0]!);
@@ -39,7 +42,14 @@ export function populationStd(values: Float64Array): number {
 }
 
 /** The Wasserstein distance divided by the reference's population standard deviation (floored). */
-export function normedWasserstein(reference: Float64Array, current: Float64Array): StatisticResult {
+export function normedWasserstein(
+  reference: Float64Array,
+  current: Float64Array,
+  sorted = false,
+): StatisticResult {
   const std = Math.max(populationStd(reference), MIN_STD);
-  return { score: wassersteinDistance(reference, current) / std, pValue: null };
+  const distance = sorted
+    ? sortedWassersteinDistance(reference, current)
+    : wassersteinDistance(reference, current);
+  return { score: distance / std, pValue: null };
 }
