@@ -11,6 +11,7 @@ import { registerIngestCommands } from './ingest.js';
 import { registerModelCommands } from './models.js';
 import { registerPipelineCommands } from './pipelines.js';
 import { up } from './up.js';
+import { registerWorkerCommand } from './worker.js';
 
 interface GlobalFlags {
   config?: string;
@@ -70,6 +71,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerDriftCommand(program);
   registerPipelineCommands(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -35,6 +35,16 @@ export class Transport {
     return (await readJson(response)) as T;
   }
 
+  /** Sends a multipart form and answers the parsed JSON answer. */
+  async form<T>(method: string, path: string, form: FormData): Promise<T> {
+    return (await readJson(await this.send(method, path, { headers: {}, body: form }))) as T;
+  }
+
+  /** A JSON body, or a multipart one when `body` is FormData. */
+  call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return body instanceof FormData ? this.form<T>(method, path, body) : this.request<T>(method, path, body);
+  }
+
   /** Sends the request; any answer but 2xx becomes the server's MeridianError. */
   async send(
     method: string,
@@ -64,7 +74,8 @@ export async function readJson(response: Response): Promise<unknown> {
   return parseJson(await response.text());
 }
 
-function parseJson(text: string): unknown {
+/** The parsed JSON, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -88,7 +88,7 @@ export async function startPipelinesTarget(ctx: TargetContext): Promise<Pipeline
     },
     async close() {
       await scheduler.close();
-      await worker?.stop();
+      await worker?.stop(config.shutdownTimeoutMs);
       await sweeper.stop();
     },
   };

@@ -6,6 +6,7 @@
  * one run per model however often it is delivered.
  */
 import { MeridianError } from '../../core/errors.js';
+import { Transport } from '../../sdk/transport.js';
 import type { StateStore } from '../../stores/state/port.js';
 import type { ModelsUsingFeature, RetrainRequest, TriggerRetrain } from './retrain-hook.js';
 
@@ -26,22 +27,8 @@ interface RunSummary {
   params: Record<string, unknown>;
 }
 
-async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  if (!response.ok)
-    throw new MeridianError(
-      'UNAVAILABLE',
-      `${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`,
-    );
-  return JSON.parse(text) as T;
-}
+const call = <T>(base: string, method: string, path: string, body?: unknown) =>
+  new Transport(base, 30_000).call<T>(method, path, body);
 
 /** The model's train run still pending or running, if any. */
 async function activeRun(base: string, pipeline: string, model: string): Promise<RunSummary | undefined> {
