@@ -4,8 +4,16 @@
  * and reads what it decided: its steps, both versions' holdout scores and the promotion.
  */
 import { MeridianError } from '../core/errors.js';
+import { DEFAULT_ALERT_RULES } from '../monitoring/alerts/default-rules.js';
 
 const WAIT_MS = 240_000;
+
+/** The default rules whose firing starts retraining (their `retrain` flag). */
+export const RETRAIN_RULES: readonly string[] = [
+  'MeridianFeatureDrift',
+  'MeridianDatasetDrift',
+  'MeridianPerformanceDrop',
+];
 
 export interface RetrainReport {
   runId: string;

@@ -27,7 +27,7 @@ import {
 import { type PredictLoadReport, runPredictLoad } from './predict-load.js';
 import { buildTrainingSet, countOnlineEntities, type EntityRow, type TrainingSet } from './probes.js';
 import { ProgressReporter } from './progress.js';
-import { type RetrainReport, waitForRetrain } from './retrain.js';
+import { RETRAIN_RULES, type RetrainReport, waitForRetrain } from './retrain.js';
 import { type PathTally, type Rejection, Tally } from './tally.js';
 
 export const CHURN_EXAMPLE = resolve(import.meta.dirname, '../../examples/churn/features.ts');
@@ -83,7 +83,8 @@ export interface DemoSummary {
   predictions: PredictLoadReport;
   /** The shift after the prediction load and what the monitor found over the predictions after it. */
   drift: DriftStepReport;
-  retrain: RetrainReport;
+  /** Null when no alert asking for retraining fired (e.g. a window too small to compare). */
+  retrain: RetrainReport | null;
 }
 
 /** Runs the demo and returns its summary; the platform is stopped whatever happens. */
@@ -211,8 +212,10 @@ async function serveModel(
     entities,
     countLogged: (from, to) => countLogged(platform, from, to),
   });
-  note('the drift alert started the train pipeline for the model; waiting for its decision');
-  const retrain = await waitForRetrain(url, MODEL_NAME, driftStarted);
+  // Drift rules ask for retraining: when one fired, the monitor started the train pipeline.
+  const retrains = drift.alerts.some((a) => RETRAIN_RULES.includes(a.rule));
+  if (retrains) note('the drift alert started the train pipeline for the model; waiting for its decision');
+  const retrain = retrains ? await waitForRetrain(url, MODEL_NAME, driftStarted) : null;
   return { model, predictions, drift, retrain };
 }
 

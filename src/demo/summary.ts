@@ -109,7 +109,8 @@ function score(value: number | null | undefined): string {
   return value === null || value === undefined ? 'n/a' : value.toFixed(4);
 }
 
-function retrainLines(r: RetrainReport): string[] {
+function retrainLines(r: RetrainReport | null): string[] {
+  if (!r) return ['', 'Retraining: no alert asking for it fired'];
   const lines = [
     '',
     `Retraining (pipeline train, run ${r.runId}, ${r.status}, started by the drift alert: ${r.reason})`,

@@ -185,7 +185,7 @@ describe('meridian demo', { timeout: 180_000 }, () => {
   });
 
   it('retrains the model from the drift alert and decides against production on the same holdout', () => {
-    const r = summary.retrain;
+    const r = summary.retrain!;
     expect(r.status, r.error ?? '').toBe('COMPLETED');
     expect(r.reason).toMatch(/^alert Meridian(Feature|Dataset)Drift/);
     expect(r.steps.map((s) => [s.name, s.status])).toEqual(
