@@ -8,12 +8,10 @@ import { DEFAULT_ALERT_RULES } from '../monitoring/alerts/default-rules.js';
 
 const WAIT_MS = 240_000;
 
-/** The default rules whose firing starts retraining (their `retrain` flag). */
-export const RETRAIN_RULES: readonly string[] = [
-  'MeridianFeatureDrift',
-  'MeridianDatasetDrift',
-  'MeridianPerformanceDrop',
-];
+/** The default rules whose firing starts retraining. */
+export const RETRAIN_RULES: readonly string[] = DEFAULT_ALERT_RULES.filter((r) => r.retrain).map(
+  (r) => r.name,
+);
 
 export interface RetrainReport {
   runId: string;
