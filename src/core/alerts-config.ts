@@ -3,18 +3,10 @@
  * swept and how deliveries are retried. Its own file because the alerting module also parses it alone.
  */
 import { z } from 'zod';
+import { commaList } from './comma-list.js';
 
-/** Webhook URLs as a list, or as one comma-separated string (how an environment variable sets it). */
-const urlList = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== '')
-      : v,
-  z.array(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
-);
+/** Webhook URLs as a list, or as one comma-separated string. */
+const urlList = commaList(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }));
 
 const ms = z.coerce.number().int().min(0);
 

@@ -5,18 +5,9 @@
  */
 import { z } from 'zod';
 import { booleanFlag } from './boolean-flag.js';
+import { commaList } from './comma-list.js';
 
-/** A list, or one comma-separated string (how an environment variable sets it). */
-const stringList = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== '')
-      : v,
-  z.array(z.string().min(1)),
-);
+const stringList = commaList(z.string().min(1));
 
 const ms = z.coerce.number().int().min(0);
 

@@ -3,24 +3,22 @@
  * issue 7, idempotent triggers, failure and resume, gRPC TriggerJob, schedules, the CLI's runs and
  * backfill commands, and the built-in materialize pipeline.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelinesClass } from '../../src/api/grpc-pipelines.js';
-import { loadConfig } from '../../src/core/config.js';
-import { silentLogger } from '../../src/core/logger.js';
 import type { RunView, TriggerResult } from '../../src/pipelines/types.js';
-import { Platform } from '../../src/platform.js';
+import type { Platform } from '../../src/platform.js';
 import { runMeridian } from '../helpers/meridian-process.js';
-import { tempStoreDir } from '../helpers/servers.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
 const MODULE = resolve(import.meta.dirname, '../pipelines/fixtures/platform-pipelines.ts');
 
 describe('pipelines in a running platform', { timeout: 120_000 }, () => {
+  let running: TestPlatform;
   let platform: Platform;
-  let dir: string;
   let url: string;
 
   const post = async (path: string, body: unknown) => {
@@ -48,24 +46,14 @@ describe('pipelines in a running platform', { timeout: 120_000 }, () => {
   };
 
   beforeAll(async () => {
-    dir = tempStoreDir('pipelines-platform');
-    const config = loadConfig({
-      cwd: dir,
-      env: {},
-      overrides: {
-        target: 'all',
-        dataDir: dir,
-        http: { host: '127.0.0.1', port: 0 },
-        grpc: { host: '127.0.0.1', port: 0 },
-        pipelines: { modules: [MODULE], sweepIntervalMs: 300, heartbeatMs: 200, heartbeatTimeoutMs: 5_000 },
-      },
+    running = await startTestPlatform('pipelines-platform', {
+      pipelines: { modules: [MODULE], sweepIntervalMs: 300, heartbeatMs: 200, heartbeatTimeoutMs: 5_000 },
     });
-    platform = await Platform.start(config, { logger: silentLogger });
+    platform = running.platform;
     url = platform.httpUrl;
   });
   afterAll(async () => {
-    await platform?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await running?.stop();
   });
 
   it('lists the built-in pipelines and those of pipelines.modules with their steps', async () => {

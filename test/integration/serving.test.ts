@@ -1,12 +1,10 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { Platform } from '../../src/platform.js';
+import type { Platform } from '../../src/platform.js';
 import { type FixtureModel, fixtureModels, readNumericCsv } from '../clients/oip-fixtures.js';
 import { pythonClientAvailable, runPythonClient } from '../clients/python-client.js';
-import { tempStoreDir } from '../helpers/servers.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
 /** Pushes a model file over REST the way `meridian models push` does. */
 async function push(url: string, model: FixtureModel): Promise<{ version: number; sha256: string }> {
@@ -57,21 +55,11 @@ async function untilReady(url: string, name: string): Promise<void> {
 describe.runIf(pythonClientAvailable())('model serving on a running platform', { timeout: 240_000 }, () => {
   const fixtures = fixtureModels();
   let platform: Platform;
-  let dir: string;
+  let running: TestPlatform;
 
   beforeAll(async () => {
-    dir = tempStoreDir('serving-platform');
-    const config = loadConfig({
-      cwd: dir,
-      env: {},
-      overrides: {
-        target: 'all',
-        dataDir: dir,
-        http: { host: '127.0.0.1', port: 0 },
-        grpc: { host: '127.0.0.1', port: 0 },
-      },
-    });
-    platform = await Platform.start(config, { logger: silentLogger });
+    running = await startTestPlatform('serving-platform');
+    platform = running.platform;
     for (const model of fixtures) {
       const { version } = await push(platform.httpUrl, model);
       await setStage(platform.httpUrl, model.name, version, 'production');
@@ -81,8 +69,7 @@ describe.runIf(pythonClientAvailable())('model serving on a running platform', {
   }, 240_000);
 
   afterAll(async () => {
-    await platform?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await running?.stop();
   });
 
   it('answers a Python OIP v2 client with every pushed model, over REST and gRPC, as the libraries predict', async () => {

@@ -7,12 +7,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
-import { silentLogger } from '../../src/core/logger.js';
 import type { RunView } from '../../src/pipelines/types.js';
-import { Platform } from '../../src/platform.js';
+import type { Platform } from '../../src/platform.js';
 import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
-import { tempStoreDir } from '../helpers/servers.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
 const FEATURES = { amount: 'float64', visits: 'float64' } as const;
 const USERS = 400;
@@ -28,6 +26,7 @@ function uniform(seed: number): () => number {
 }
 
 describe('the built-in train pipeline', { timeout: 240_000 }, () => {
+  let running: TestPlatform;
   let platform: Platform;
   let dir: string;
   let url: string;
@@ -58,19 +57,11 @@ describe('the built-in train pipeline', { timeout: 240_000 }, () => {
     run.steps.find((s) => s.name === step)?.output as Record<string, unknown>;
 
   beforeAll(async () => {
-    dir = tempStoreDir('train-pipeline');
-    const config = loadConfig({
-      cwd: dir,
-      env: {},
-      overrides: {
-        target: 'all',
-        dataDir: dir,
-        http: { host: '127.0.0.1', port: 0 },
-        grpc: { host: '127.0.0.1', port: 0 },
-        pipelines: { sweepIntervalMs: 500, heartbeatMs: 500 },
-      },
+    running = await startTestPlatform('train-pipeline', {
+      pipelines: { sweepIntervalMs: 500, heartbeatMs: 500 },
     });
-    platform = await Platform.start(config, { logger: silentLogger });
+    platform = running.platform;
+    dir = running.dir;
     url = platform.httpUrl;
     await call('POST', '/v1/apply', {
       entities: [USER],
@@ -94,7 +85,7 @@ describe('the built-in train pipeline', { timeout: 240_000 }, () => {
     writeFileSync(labels, `${rows.join('\n')}\n`);
   });
   afterAll(async () => {
-    await platform?.stop();
+    await running?.stop();
   });
 
   it('trains, registers, baselines and promotes the first version of a model', async () => {

@@ -1,11 +1,9 @@
 /** A running `all` platform with the XGBoost binary fixture pushed, promoted and warmed up. */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { loadConfig } from '../../src/core/config.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { Platform } from '../../src/platform.js';
+import type { Platform } from '../../src/platform.js';
 import { type FixtureModel, fixtureModels, readNumericCsv } from '../clients/oip-fixtures.js';
-import { tempStoreDir } from '../helpers/servers.js';
+import { startTestPlatform } from '../helpers/platform.js';
 
 export interface ServedPlatform {
   platform: Platform;
@@ -20,23 +18,7 @@ export async function startServedPlatform(
   kind: string,
   overrides: Record<string, unknown> = {},
 ): Promise<ServedPlatform> {
-  const dir = tempStoreDir(kind);
-  const config = loadConfig({
-    cwd: dir,
-    env: {},
-    overrides: {
-      target: 'all',
-      dataDir: dir,
-      http: { host: '127.0.0.1', port: 0 },
-      grpc: { host: '127.0.0.1', port: 0 },
-      ...overrides,
-    },
-  });
-  const platform = await Platform.start(config, { logger: silentLogger });
-  const stop = async () => {
-    await platform.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { platform, stop } = await startTestPlatform(kind, overrides);
   try {
     const model = fixtureModels().find((f) => f.name === 'xgboost-binary');
     if (!model) throw new Error('no XGBoost fixture under test/fixtures/xgboost/binary');

@@ -4,6 +4,7 @@
  * scrape time, so the age grows between writes) and persisted to `feature_view_freshness` at most
  * once per flush period per view, so a monitoring-only target can read it from the state store.
  */
+
 import { Gauge, type Registry } from 'prom-client';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
@@ -14,6 +15,7 @@ import {
 } from '../../core/metrics.js';
 import type { SqlParam, StateStore } from '../../stores/state/port.js';
 import type { Catalog } from '../catalog.js';
+import { DebouncedFlush } from './debounced-flush.js';
 
 export interface FreshnessOptions {
   state: StateStore;
@@ -30,10 +32,14 @@ export class FreshnessTracker {
   private readonly last = new Map<string, number>();
   private readonly dirty = new Set<string>();
   private readonly clock: Clock;
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly flusher: DebouncedFlush;
 
   private constructor(private readonly options: FreshnessOptions) {
+    this.flusher = new DebouncedFlush(
+      () => this.write(),
+      () => this.dirty.size > 0,
+      options.flushMs ?? 1000,
+    );
     this.clock = options.clock ?? systemClock;
     if (options.registry) this.exportGauges(options.registry);
   }
@@ -55,7 +61,7 @@ export class FreshnessTracker {
       if ((this.last.get(view) ?? Number.NEGATIVE_INFINITY) < now) this.last.set(view, now);
       this.dirty.add(view);
     }
-    this.schedule();
+    this.flusher.schedule();
   }
 
   /** Seconds since the view was last written; undefined when no write is known. */
@@ -66,23 +72,12 @@ export class FreshnessTracker {
 
   /** Writes the pending last-write times now. */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.flushing = this.flushing.then(() => this.write());
-    return this.flushing;
+    return this.flusher.flush();
   }
 
   /** Stops the timer and writes what is pending. */
   async close(): Promise<void> {
     await this.flush();
-  }
-
-  private schedule(): void {
-    if (this.timer || this.dirty.size === 0) return;
-    this.timer = setTimeout(() => {
-      this.flush().catch(() => undefined);
-    }, this.options.flushMs ?? 1000);
-    this.timer.unref();
   }
 
   private async write(): Promise<void> {
@@ -104,7 +99,7 @@ export class FreshnessTracker {
     } catch (err) {
       (this.options.logger ?? silentLogger).warn({ err, views }, 'recording view freshness failed; retrying');
       for (const view of views) this.dirty.add(view);
-      this.schedule();
+      this.flusher.schedule();
     }
   }
 

@@ -4,12 +4,14 @@
  * pending aggregate in one statement: a flood of bad events costs one upsert per flush period, not
  * one row per event. A flush that fails keeps its aggregates for the next one.
  */
+
 import { Counter, type Registry } from 'prom-client';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { INGEST_VIOLATIONS_TOTAL } from '../../core/metrics.js';
 import type { SqlParam, StateStore } from '../../stores/state/port.js';
 import type { Catalog } from '../catalog.js';
+import { DebouncedFlush } from './debounced-flush.js';
 import type { Violation } from './hooks.js';
 import { violationField } from './violation-field.js';
 
@@ -59,10 +61,14 @@ export class ViolationLog {
   private readonly counter: Counter<'source' | 'field' | 'code'> | undefined;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly flusher: DebouncedFlush;
 
   constructor(private readonly options: ViolationLogOptions) {
+    this.flusher = new DebouncedFlush(
+      () => this.write(),
+      () => this.pending.size > 0,
+      options.flushMs ?? 1000,
+    );
     this.counter = violationCounter(options.registry);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
@@ -79,15 +85,12 @@ export class ViolationLog {
       this.counter?.inc({ source, field, code: v.code }, v.count);
       this.add(source, field, v, now);
     }
-    this.schedule();
+    this.flusher.schedule();
   }
 
   /** Writes every pending aggregate now; resolves once they are in the state store (or kept after a failure). */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.flushing = this.flushing.then(() => this.write());
-    return this.flushing;
+    return this.flusher.flush();
   }
 
   /** Stops the timer and writes what is pending. */
@@ -121,14 +124,6 @@ export class ViolationLog {
     }
   }
 
-  private schedule(): void {
-    if (this.timer || this.pending.size === 0) return;
-    this.timer = setTimeout(() => {
-      this.flush().catch(() => undefined);
-    }, this.options.flushMs ?? 1000);
-    this.timer.unref();
-  }
-
   private async write(): Promise<void> {
     const batch = [...this.pending.values()];
     this.pending.clear();
@@ -142,7 +137,7 @@ export class ViolationLog {
         'recording ingest violations failed; retrying later',
       );
       for (const a of batch) this.merge(a);
-      this.schedule();
+      this.flusher.schedule();
     }
   }
 }
