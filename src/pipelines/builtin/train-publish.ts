@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MeridianError } from '../../core/errors.js';
 import { evaluateBinary, evaluateRegression, splitByTime } from '../train/index.js';
 import type { StepContext, StepOutput } from '../types.js';
 import { platformApi } from './api.js';
@@ -20,15 +21,34 @@ interface Fit {
   metrics: Record<string, unknown>;
 }
 
+/** What a fit answered: the built-in trainer's output, or a command's files and JSON line. */
+export function fitOf(output: StepOutput, modelFile: string): Fit {
+  if (typeof output.model === 'string') return output as unknown as Fit;
+  const { files, inputs, holdoutFrom, ...metrics } = output as Record<string, unknown>;
+  const model = (files as Record<string, unknown> | undefined)?.[modelFile];
+  const named = Array.isArray(inputs) && inputs.length > 0 && inputs.every((i) => typeof i === 'string');
+  if (typeof model !== 'string' || !named || Number.isNaN(Date.parse(String(holdoutFrom)))) {
+    throw new MeridianError(
+      'FAILED_PRECONDITION',
+      `step fit: its command must write ${modelFile} and print one JSON line with inputs (the model's input columns, in order) and holdoutFrom (the first holdout time, ISO 8601); it gave ${JSON.stringify(output).slice(0, 300)}`,
+      { step: 'fit', field: 'steps.fit.command' },
+    );
+  }
+  return { model, inputs: inputs as string[], holdoutFrom: String(holdoutFrom), metrics };
+}
+
 const versionPath = (model: string, version: number) =>
   `/v1/models/${encodeURIComponent(model)}/versions/${version}`;
 const specOf = (ctx: StepContext) =>
   ctx.inputs['training-set'] as { spec: TrainingSpec; trainingSet: string };
 
-/** Pushes the fitted model as a staging version, unless an earlier attempt of this step already did. */
-export async function registerCandidate(ctx: StepContext): Promise<StepOutput> {
+/**
+ * Pushes the fitted model as a staging version, unless an earlier attempt of this step already did;
+ * `modelFile` names the model among a fit command's files.
+ */
+export async function registerCandidate(ctx: StepContext, modelFile = 'model.json'): Promise<StepOutput> {
   const { spec } = specOf(ctx);
-  const fit = ctx.inputs.fit as unknown as Fit;
+  const fit = fitOf(ctx.inputs.fit ?? {}, modelFile);
   const described = await describeModel(ctx, spec.model);
   const existing = described?.versions.find((v) => v.metrics?.idempotencyKey === ctx.idempotencyKey);
   if (existing) return { version: existing.version, reused: true };
@@ -204,7 +224,7 @@ export async function decide(ctx: StepContext): Promise<StepOutput> {
       ? 'no version was in production'
       : gain === null
         ? 'a score is undefined (one class in the holdout)'
-        : `${scores.metric} ${promote ? 'improved' : 'did not improve'} by ${gain.toFixed(4)} (margin ${margin})`;
+        : `${scores.metric} ${gain >= 0 ? 'better' : 'worse'} by ${Math.abs(gain).toFixed(4)}, ${promote ? 'more' : 'not more'} than the margin ${margin}`;
   ctx.logger.info({ promote, reason }, 'decided');
   return { decision: promote ? 'promoted' : 'kept', reason, ...scores, margin };
 }
