@@ -94,6 +94,7 @@ export async function startWorkerProcess(config: Config, logger: Logger): Promis
       logger,
       metrics,
       apiUrl: p.apiUrl ?? `http://127.0.0.1:${config.http.port}`,
+      memoryCeiling: config.resources.memoryCeiling,
     });
     const sweeper = new Sweeper({
       state,

@@ -6,7 +6,7 @@
 import type { Logger } from '../core/logger.js';
 import type { JobQueue, SendOptions } from '../stores/queue/port.js';
 import type { StateStore } from '../stores/state/port.js';
-import { type ReadyStep, recordJob } from './step-store.js';
+import { type ReadyStep, recordJobs, type SentJob } from './step-store.js';
 
 /** What a step's job carries. */
 export interface StepJob {
@@ -17,6 +17,8 @@ export interface StepJob {
 
 /** pg-boss refuses expirations of 24 h or more. */
 const MAX_EXPIRE_SECONDS = 24 * 60 * 60 - 1;
+/** Jobs sent at once: enough to hide round trips, few enough to leave the pool to the workers. */
+const SEND_PARALLELISM = 4;
 /** Beyond the step's own timeout, before pg-boss takes an attempt as lost. */
 const EXPIRE_MARGIN_SECONDS = 30;
 
@@ -72,17 +74,31 @@ export class Dispatcher {
     }
   }
 
-  /** Sends each step's job and records its id; `previous` is the job a re-send replaces. */
+  /**
+   * Sends each step's job (a few at a time) and records the ids in one statement; `previous` is
+   * the job a re-send replaces.
+   */
   async dispatch(steps: readonly ReadyStep[], previous: string | null = null): Promise<void> {
-    for (const step of steps) {
-      await this.ensureQueue(step.queue);
-      const job: StepJob = { runId: step.runId, pipeline: step.pipeline, step: step.name };
-      const id = await this.#queue.send(stepQueue(step.queue), job, stepSendOptions(step));
-      if (id) await recordJob(this.#state, step, id, previous);
-      this.#logger.debug(
-        { runId: step.runId, step: step.name, job: id },
-        id ? 'step queued' : 'step already queued',
-      );
-    }
+    for (const queue of new Set(steps.map((s) => s.queue))) await this.ensureQueue(queue);
+    const sent: SentJob[] = [];
+    let next = 0;
+    const sender = async (): Promise<void> => {
+      while (next < steps.length) {
+        const step = steps[next++]!;
+        const job: StepJob = { runId: step.runId, pipeline: step.pipeline, step: step.name };
+        const id = await this.#queue.send(stepQueue(step.queue), job, stepSendOptions(step));
+        if (id) sent.push({ step, jobId: id });
+        this.#logger.debug(
+          { runId: step.runId, step: step.name, job: id },
+          id ? 'step queued' : 'step already queued',
+        );
+      }
+    };
+    const senders = Array.from({ length: Math.min(SEND_PARALLELISM, steps.length) }, sender);
+    const results = await Promise.allSettled(senders);
+    // Jobs that were sent are recorded even when another send failed.
+    await recordJobs(this.#state, sent, previous);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 }

@@ -1,8 +1,10 @@
 /**
- * The step transitions in the state store. Every transition of a run's steps first locks the run's
- * row, so completions of sibling steps serialize and each sees the other's result when it decides
- * which steps became ready. Attempts are fenced by job id and attempt number: a late answer of an
- * attempt that was given up on (its worker was taken as dead) changes nothing.
+ * The step transitions in the state store. Every transition that decides for other steps
+ * (completion, failure, resume) first locks the run's row, so completions of sibling steps
+ * serialize and each sees the other's result when it decides which steps became ready; a claim
+ * touches only its own step (and the run's row on the run's first claim). Attempts are fenced by
+ * job id and attempt number: a late answer of an attempt that was given up on (its worker was
+ * taken as dead) changes nothing.
  */
 import type { SqlExecutor, StateStore } from '../stores/state/port.js';
 import type { StepOutput } from './types.js';
@@ -55,7 +57,10 @@ export async function lockRun(tx: SqlExecutor, runId: string): Promise<string | 
   return rows[0]?.status ?? null;
 }
 
-/** Marks the run's PENDING steps whose needs all COMPLETED as queued and answers them (run locked). */
+/**
+ * Marks the run's PENDING steps whose needs all COMPLETED as queued and answers them (run locked);
+ * pipeline_complete_step (migrations.ts) does the same on completion.
+ */
 export async function takeReady(tx: SqlExecutor, runId: string): Promise<ReadyStep[]> {
   const { rows } = await tx.query<ReadyRow>(
     `UPDATE pipeline_steps s SET queued_at = now(), updated_at = now()
@@ -82,56 +87,72 @@ export function toReady(row: ReadyRow): ReadyStep {
   };
 }
 
-/** Records the job a step was sent as, unless its job changed meanwhile (compare-and-set on `previous`). */
-export async function recordJob(
+/** A step's job as the dispatcher sent it. */
+export interface SentJob {
+  step: ReadyStep;
+  jobId: string;
+}
+
+/**
+ * Records the jobs steps were sent as, in one statement, each unless its step's job changed
+ * meanwhile (compare-and-set on `previous`).
+ */
+export async function recordJobs(
   state: StateStore,
-  step: ReadyStep,
-  jobId: string,
+  sent: readonly SentJob[],
   previous: string | null,
 ): Promise<void> {
+  if (sent.length === 0) return;
   await state.query(
-    `UPDATE pipeline_steps SET job_id = $3, updated_at = now()
-     WHERE run_id = $1 AND name = $2 AND status = 'PENDING' AND job_id IS NOT DISTINCT FROM $4`,
-    [step.runId, step.name, jobId, previous],
+    `UPDATE pipeline_steps s SET job_id = j.job_id, updated_at = now()
+     FROM unnest($1::text[], $2::text[], $3::text[]) AS j(run_id, name, job_id)
+     WHERE s.run_id = j.run_id AND s.name = j.name AND s.status = 'PENDING'
+       AND s.job_id IS NOT DISTINCT FROM $4`,
+    [sent.map((j) => j.step.runId), sent.map((j) => j.step.name), sent.map((j) => j.jobId), previous],
   );
 }
 
 /**
  * Starts an attempt: the step becomes RUNNING with this attempt number and job, unless it finished,
- * belongs to another job, or already saw this attempt. Null when the attempt must not run.
+ * belongs to another job, or already saw this attempt. Null when the attempt must not run. One
+ * statement, without the run's lock: the step's own row is the compare-and-set, the inputs were
+ * committed before the step was queued, and the run's row is written only by the run's first claim.
  */
 export async function claimStep(state: StateStore, a: StepAttempt): Promise<ClaimedStep | null> {
-  return state.transaction(async (tx) => {
-    if ((await lockRun(tx, a.runId)) === null) return null;
-    const claimed = await tx.query<{ needs: string[]; max_attempts: number }>(
-      `UPDATE pipeline_steps SET status = 'RUNNING', attempts = $4, job_id = $3, started_at = now(),
+  const { rows } = await state.query<{
+    needs: string[];
+    max_attempts: number;
+    pipeline: string;
+    params: Record<string, unknown>;
+    logical_date: Date;
+    inputs: Record<string, StepOutput | null> | null;
+  }>(
+    `WITH step AS (
+       UPDATE pipeline_steps SET status = 'RUNNING', attempts = $4, job_id = $3, started_at = now(),
          finished_at = NULL, heartbeat_at = now(), updated_at = now()
        WHERE run_id = $1 AND name = $2 AND status IN ('PENDING', 'RUNNING')
          AND (job_id IS NULL OR job_id = $3) AND attempts < $4
-       RETURNING needs, max_attempts`,
-      [a.runId, a.step, a.jobId, a.attempt],
-    );
-    const step = claimed.rows[0];
-    if (!step) return null;
-    const run = await tx.query<{ pipeline: string; params: Record<string, unknown>; logical_date: Date }>(
-      `UPDATE pipeline_runs SET status = CASE WHEN status = 'PENDING' THEN 'RUNNING' ELSE status END,
-         started_at = COALESCE(started_at, now())
-       WHERE run_id = $1 RETURNING pipeline, params, logical_date`,
-      [a.runId],
-    );
-    const inputs = await tx.query<{ name: string; output: StepOutput | null }>(
-      'SELECT name, output FROM pipeline_steps WHERE run_id = $1 AND name = ANY ($2::text[])',
-      [a.runId, step.needs],
-    );
-    const r = run.rows[0]!;
-    return {
-      pipeline: r.pipeline,
-      params: r.params,
-      logicalDate: new Date(r.logical_date),
-      maxAttempts: Number(step.max_attempts),
-      inputs: Object.fromEntries(inputs.rows.map((i) => [i.name, i.output ?? {}])),
-    };
-  });
+       RETURNING needs, max_attempts),
+     -- A data-modifying WITH runs whether or not it is read.
+     started AS (
+       UPDATE pipeline_runs SET status = 'RUNNING', started_at = COALESCE(started_at, now())
+       WHERE run_id = $1 AND status = 'PENDING' AND EXISTS (SELECT 1 FROM step))
+     SELECT step.needs, step.max_attempts, r.pipeline, r.params, r.logical_date,
+       (SELECT jsonb_object_agg(i.name, i.output) FROM pipeline_steps i
+        WHERE i.run_id = $1 AND i.name = ANY (step.needs)) AS inputs
+     FROM step JOIN pipeline_runs r ON r.run_id = $1`,
+    [a.runId, a.step, a.jobId, a.attempt],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const inputs = row.inputs ?? {};
+  return {
+    pipeline: row.pipeline,
+    params: row.params,
+    logicalDate: new Date(row.logical_date),
+    maxAttempts: Number(row.max_attempts),
+    inputs: Object.fromEntries(Object.entries(inputs).map(([name, output]) => [name, output ?? {}])),
+  };
 }
 
 const FENCE = `run_id = $1 AND name = $2 AND job_id = $3 AND attempts = $4`;
@@ -161,24 +182,15 @@ export async function completeStep(
   a: StepAttempt,
   output: StepOutput,
 ): Promise<Completion | null> {
-  return state.transaction(async (tx) => {
-    await lockRun(tx, a.runId);
-    const done = await tx.query(
-      `UPDATE pipeline_steps SET status = 'COMPLETED', output = $5::jsonb, error = NULL,
-         finished_at = now(), heartbeat_at = NULL, updated_at = now()
-       WHERE ${FENCE} AND status = 'RUNNING'`,
-      [...fence(a), JSON.stringify(output)],
-    );
-    if (done.affectedRows === 0) return null;
-    const ready = await takeReady(tx, a.runId);
-    const finished = await tx.query(
-      `UPDATE pipeline_runs SET status = 'COMPLETED', finished_at = now(), error = NULL
-       WHERE run_id = $1 AND status <> 'FAILED'
-         AND NOT EXISTS (SELECT 1 FROM pipeline_steps WHERE run_id = $1 AND status <> 'COMPLETED')`,
-      [a.runId],
-    );
-    return { ready, runCompleted: finished.affectedRows > 0 };
-  });
+  // pipeline_complete_step (migration 401) locks the run, completes the step, takes the ready steps
+  // and completes the run, each statement seeing the siblings completed before it.
+  const { rows } = await state.query<{ done: { ready: ReadyRow[]; runCompleted: boolean } | null }>(
+    'SELECT pipeline_complete_step($1, $2, $3, $4, $5::jsonb) AS done',
+    [...fence(a), JSON.stringify(output)],
+  );
+  const done = rows[0]?.done;
+  if (!done) return null;
+  return { ready: done.ready.map(toReady), runCompleted: done.runCompleted };
 }
 
 /** An attempt failed with attempts left: the step waits (PENDING) for its job's retry. */

@@ -72,6 +72,7 @@ interface StepBase {
 
 /** A TypeScript function run in a worker. */
 export interface FunctionStep extends StepBase {
+  // biome-ignore lint/suspicious/noConfusingVoidType: a step with nothing to hand on is a plain async function returning Promise<void>
   run: (ctx: StepContext) => Promise<StepOutput | undefined | void>;
 }
 

@@ -13,6 +13,7 @@ import type { Job, JobQueue } from '../stores/queue/port.js';
 import type { StateStore } from '../stores/state/port.js';
 import type { Catalog } from './catalog.js';
 import { Dispatcher, type StepJob, stepQueue } from './dispatch.js';
+import { MemoryGate } from './memory-gate.js';
 import type { PipelineMetrics } from './metrics.js';
 import { RunLogWriter } from './run-log.js';
 import {
@@ -43,6 +44,12 @@ export interface PipelineWorkerOptions {
   apiUrl: string;
   /** How often an idle worker polls; default 0.5 s. */
   pollingIntervalSeconds?: number;
+  /** No new step starts while more than this share of memory is in use (`resources.memoryCeiling`); default 0.9. */
+  memoryCeiling?: number;
+  /** The share of memory in use; default memoryInUse (tests inject their own). */
+  memoryInUse?: () => number;
+  /** How often memory is read; default 1 s. */
+  memoryCheckMs?: number;
 }
 
 export interface PipelineWorker {
@@ -60,37 +67,74 @@ interface Shared {
   running: Set<AbortController>;
 }
 
-/** Starts pulling the queues' step jobs. */
+/** Pulls the step queues, or not: work() per queue while on, stopWork() (running steps finish) when off. */
+class Puller {
+  readonly #o: PipelineWorkerOptions;
+  readonly #shared: Shared;
+  #ids: string[] = [];
+
+  constructor(options: PipelineWorkerOptions, shared: Shared) {
+    this.#o = options;
+    this.#shared = shared;
+  }
+
+  async pull(): Promise<void> {
+    if (this.#ids.length > 0) return;
+    for (const queue of this.#o.queues) {
+      const handler = (job: Job<StepJob>) => runAttempt(this.#o, this.#shared, job);
+      this.#ids.push(
+        await this.#o.queue.work(stepQueue(queue), handler, {
+          concurrency: this.#o.concurrency,
+          pollingIntervalSeconds: this.#o.pollingIntervalSeconds ?? 0.5,
+        }),
+      );
+    }
+  }
+
+  /** Stops pulling; resolves once the running steps ended. */
+  async release(): Promise<void> {
+    const ids = this.#ids;
+    this.#ids = [];
+    await Promise.all(ids.map((id) => this.#o.queue.stopWork(id)));
+  }
+}
+
+/** Starts pulling the queues' step jobs, unless memory is above the ceiling (then once it falls). */
 export async function startPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
   const shared: Shared = {
     dispatcher: new Dispatcher(options.queue, options.state, options.logger),
     running: new Set(),
   };
-  const workers: string[] = [];
-  for (const queue of options.queues) {
-    await shared.dispatcher.ensureQueue(queue);
-    const handler = (job: Job<StepJob>) => runAttempt(options, shared, job);
-    workers.push(
-      await options.queue.work(stepQueue(queue), handler, {
-        concurrency: options.concurrency,
-        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5,
-      }),
-    );
-  }
+  for (const queue of options.queues) await shared.dispatcher.ensureQueue(queue);
+  const puller = new Puller(options, shared);
+  let stopping = false;
+  const gate = new MemoryGate({
+    ceiling: options.memoryCeiling ?? 0.9,
+    ...(options.memoryInUse ? { read: options.memoryInUse } : {}),
+    checkMs: options.memoryCheckMs ?? 1000,
+    logger: options.logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    onChange: async (paused) => {
+      if (paused) await puller.release();
+      else if (!stopping) await puller.pull();
+    },
+  });
+  if (!gate.start()) await puller.pull();
   options.logger.info(
-    { queues: options.queues, concurrency: options.concurrency },
+    { queues: options.queues, concurrency: options.concurrency, memoryCeiling: options.memoryCeiling ?? 0.9 },
     'pipeline worker started',
   );
   return {
     stop: async (graceMs = Number.POSITIVE_INFINITY) => {
-      const stopped = Promise.all(workers.map((id) => options.queue.stopWork(id)));
+      stopping = true;
       const abort = (): void => {
         for (const attempt of shared.running) {
           attempt.abort(new MeridianError('UNAVAILABLE', 'the worker shut down while the step ran'));
         }
       };
       const timer = Number.isFinite(graceMs) ? setTimeout(abort, graceMs) : undefined;
-      await stopped;
+      await gate.stop();
+      await puller.release();
       clearTimeout(timer);
     },
   };
@@ -105,7 +149,8 @@ async function runAttempt(o: PipelineWorkerOptions, shared: Shared, job: Job<Ste
     log.info('attempt not run: its step finished or belongs to another attempt');
     return { skipped: true };
   }
-  log.info('step started');
+  // Debug: the completion line (info) carries the same ids and the duration; one line per step is enough.
+  log.debug('step started');
   const started = performance.now();
   const sink = new RunLogWriter(o.state, runId, step, a.attempt, log);
   const alive = new AbortController();

@@ -84,6 +84,7 @@ export async function startPipelinesTarget(ctx: TargetContext): Promise<Pipeline
         logger: log,
         metrics: pipelineMetrics,
         apiUrl: settings.apiUrl ?? httpUrl,
+        memoryCeiling: config.resources.memoryCeiling,
       });
     },
     async close() {

@@ -28,6 +28,9 @@ import {
 } from './train-data.js';
 import { resolveSpec, type TrainingSpec } from './train-spec.js';
 
+/** The training set's file name among the training-set step's `files` (what a fit command reads). */
+export const TRAINING_SET_FILE = 'training-set.csv';
+
 /** The column of the baseline's reference file holding the model's output. */
 export const PREDICTION_COLUMN = 'prediction';
 
@@ -68,12 +71,18 @@ export async function buildTrainingSet(ctx: StepContext): Promise<StepOutput> {
       featureService: spec.featureService,
     })) as Record<string, unknown>[];
     const rows = answer.map((row, i) => ({ ...row, [spec.labelColumn]: labelled[i]![spec.labelColumn] }));
-    const file = join(dir, 'training-set.csv');
+    const file = join(dir, TRAINING_SET_FILE);
     await writeCsv(db, rows, file);
-    const path = runPath(ctx, 'training-set.csv');
+    const path = runPath(ctx, TRAINING_SET_FILE);
     await ctx.services.artifact.put(path, await readFile(file), { contentType: 'text/csv' });
     ctx.logger.info({ rows: rows.length, path }, 'training set written');
-    return { trainingSet: path, rows: rows.length, spec: spec as unknown as StepOutput };
+    return {
+      trainingSet: path,
+      // How a fit command names it: {{inputs.training-set.files.training-set.csv}}.
+      files: { [TRAINING_SET_FILE]: path },
+      rows: rows.length,
+      spec: spec as unknown as StepOutput,
+    };
   });
 }
 
