@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as example from '../../examples/churn/features.js';
 import { collectDefinitions } from '../../src/cli/apply.js';
-import type { RunView } from '../../src/pipelines/types.js';
+import { jsonCall, runToEnd } from '../helpers/pipeline-runs.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
 const PIPELINE_MODULE = resolve(import.meta.dirname, '../../examples/churn/pipeline.ts');
@@ -66,17 +66,7 @@ describe.runIf(existsSync('/usr/bin/python3'))(
     let running: TestPlatform;
     let url: string;
 
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        ...(body === undefined
-          ? {}
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      const parsed = (await response.json()) as Record<string, unknown>;
-      if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(parsed)}`);
-      return parsed;
-    };
+    const call = jsonCall(() => url);
 
     beforeAll(async () => {
       running = await startTestPlatform('train-command', {
@@ -95,15 +85,7 @@ describe.runIf(existsSync('/usr/bin/python3'))(
       const labelFile = join(running.dir, 'labels.csv');
       writeFileSync(labelFile, labels);
       const params = { model: 'churn', featureService: 'churn_model', labels: labelFile };
-      const { runId } = (await call('POST', '/v1/pipelines/train-churn/runs', { params })) as {
-        runId: string;
-      };
-      let run: RunView;
-      for (;;) {
-        run = (await call('GET', `/v1/runs/${runId}`)) as unknown as RunView;
-        if (run.status === 'COMPLETED' || run.status === 'FAILED') break;
-        await new Promise((done) => setTimeout(done, 200));
-      }
+      const run = await runToEnd(call, 'train-churn', params);
       expect(run.error).toBeNull();
       expect(run.steps.map((s) => [s.name, s.status])).toEqual([
         ['training-set', 'COMPLETED'],
@@ -123,7 +105,11 @@ describe.runIf(existsSync('/usr/bin/python3'))(
 
       const version = await call('GET', '/v1/models/churn/versions/1');
       expect(version).toMatchObject({ stage: 'production', format: 'xgboost', inputs: INPUTS });
-      expect(version.metrics).toMatchObject({ holdoutAuc: fit.holdoutAuc, xgboost: fit.xgboost, runId });
+      expect(version.metrics).toMatchObject({
+        holdoutAuc: fit.holdoutAuc,
+        xgboost: fit.xgboost,
+        runId: run.runId,
+      });
 
       const artifact = running.platform.stores.artifact!;
       const reference = parseReference(

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/pipelines/types.js';
 import type { Platform } from '../../src/platform.js';
 import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
+import { jsonCall, runToEnd } from '../helpers/pipeline-runs.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
 const FEATURES = { amount: 'float64', visits: 'float64' } as const;
@@ -32,27 +33,8 @@ describe('the built-in train pipeline', { timeout: 240_000 }, () => {
   let url: string;
   let labels: string;
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    const parsed = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(parsed)}`);
-    return parsed;
-  };
-  const runToEnd = async (params: Record<string, unknown>) => {
-    const { runId } = (await call('POST', '/v1/pipelines/train/runs', { params })) as { runId: string };
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const run = (await call('GET', `/v1/runs/${runId}`)) as unknown as RunView;
-      if (run.status === 'COMPLETED' || run.status === 'FAILED') return run;
-      if (Date.now() > deadline) throw new Error(`train run ${runId} still ${run.status}`);
-      await new Promise((done) => setTimeout(done, 200));
-    }
-  };
+  const call = jsonCall(() => url);
+  const runTrain = (params: Record<string, unknown>) => runToEnd(call, 'train', params);
   const output = (run: RunView, step: string) =>
     run.steps.find((s) => s.name === step)?.output as Record<string, unknown>;
 
@@ -89,7 +71,7 @@ describe('the built-in train pipeline', { timeout: 240_000 }, () => {
   });
 
   it('trains, registers, baselines and promotes the first version of a model', async () => {
-    const run = await runToEnd({ model: 'churn', featureService: 'churn_svc', labels, labelColumn: 'label' });
+    const run = await runTrain({ model: 'churn', featureService: 'churn_svc', labels, labelColumn: 'label' });
     expect(run.error).toBeNull();
     expect(run.steps.map((s) => [s.name, s.status])).toEqual([
       ['training-set', 'COMPLETED'],
@@ -123,7 +105,7 @@ describe('the built-in train pipeline', { timeout: 240_000 }, () => {
   });
 
   it('retrains from the production spec given only the model, and keeps production unless the candidate beats it by the margin', async () => {
-    const run = await runToEnd({ model: 'churn', algorithm: 'logistic', margin: 0.5 });
+    const run = await runTrain({ model: 'churn', algorithm: 'logistic', margin: 0.5 });
     expect(run.error).toBeNull();
     const scores = output(run, 'evaluate');
     expect(scores).toMatchObject({ metric: 'auc', candidateVersion: 2, productionVersion: 1 });
