@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createMetricsRegistry } from '../core/metrics.js';
+import { builtinPipelines } from '../pipelines/builtin/index.js';
 import { Catalog, loadPipelineModules } from '../pipelines/catalog.js';
 import { Dispatcher } from '../pipelines/dispatch.js';
 import { PipelineMetrics } from '../pipelines/metrics.js';
@@ -78,8 +79,11 @@ export async function startWorkerProcess(config: Config, logger: Logger): Promis
     const queue = stores.queue!;
     await state.migrate(PIPELINE_MIGRATIONS);
     const catalog = new Catalog();
-    for (const pipeline of await loadPipelineModules(p.modules)) catalog.register(pipeline);
-    if (p.modules.length === 0) logger.warn('no pipeline modules given (--pipelines): every step will fail');
+    for (const pipeline of [...builtinPipelines(), ...(await loadPipelineModules(p.modules))]) {
+      catalog.register(pipeline);
+    }
+    if (p.modules.length === 0)
+      logger.warn('no pipeline modules given (--pipelines): only the built-in pipelines can run here');
     const metrics = new PipelineMetrics(createMetricsRegistry(false), state);
     const worker = await startPipelineWorker({
       queue,

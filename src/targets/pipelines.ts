@@ -8,9 +8,7 @@
 import { registerPipelinesGrpc } from '../api/grpc-pipelines.js';
 import { registerPipelineRoutes } from '../api/routes/pipelines.js';
 import { MeridianError } from '../core/errors.js';
-import { driftCheckPipeline } from '../pipelines/builtin/drift-check.js';
-import { materializePipeline } from '../pipelines/builtin/materialize.js';
-import { trainPipeline } from '../pipelines/builtin/train.js';
+import { builtinPipelines } from '../pipelines/builtin/index.js';
 import { loadPipelineModules } from '../pipelines/catalog.js';
 import { PipelineMetrics } from '../pipelines/metrics.js';
 import { PipelineOrchestrator } from '../pipelines/orchestrator.js';
@@ -22,11 +20,6 @@ import type { RunningTarget, TargetContext } from './target.js';
 
 export interface PipelinesTarget extends RunningTarget {
   orchestrator: PipelineOrchestrator;
-}
-
-/** The built-in pipelines every orchestrator and worker knows. */
-export function builtinPipelines() {
-  return [materializePipeline(), trainPipeline(), driftCheckPipeline()];
 }
 
 /** Starts the orchestrator and registers its APIs; the worker and scheduler start once the server listens. */
