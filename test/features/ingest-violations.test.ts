@@ -18,6 +18,7 @@ import {
   OPEN_TIMEOUT_MS,
   openQualityStores,
   type QualityStores,
+  qualityIngestor,
   T0,
   violationRows,
 } from './quality-stores.js';
@@ -28,13 +29,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   s = await openQualityStores('violations');
-  ingestor = createIngestor({
-    offline: s.offline,
-    online: s.online,
-    catalog: s.registry,
-    quality: s.quality,
-    maxDelayMs: 5,
-  });
+  ingestor = qualityIngestor(s);
   app = createHttpServer({
     logger: silentLogger,
     metrics: s.metrics,

@@ -3,11 +3,13 @@
  * registry applied, DuckDB offline, LMDB online, a metrics registry and the quality recorder on a
  * manual clock (flushes happen when a test asks, so it sees exactly what one flush wrote).
  */
+
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createMetricsRegistry, type Registry } from '../../src/core/metrics.js';
+import { createIngestor, type Ingestor } from '../../src/features/ingest/push.js';
 import { type IngestQualityRecorder, openIngestQuality } from '../../src/features/quality/recorder.js';
 import { FeatureRegistry } from '../../src/features/registry.js';
 import { createOfflineStore } from '../../src/stores/offline/index.js';
@@ -116,4 +118,15 @@ export async function violationRows(state: StateStore) {
      FROM feature_ingest_violations ORDER BY source, field, code, minute`,
   );
   return found.rows.map((r) => ({ ...r, count: Number(r.count), minute: new Date(r.minute).getTime() }));
+}
+
+/** An ingestor over the stores that tells their recorder about violations and writes. */
+export function qualityIngestor(s: QualityStores): Ingestor {
+  return createIngestor({
+    offline: s.offline,
+    online: s.online,
+    catalog: s.registry,
+    quality: s.quality,
+    maxDelayMs: 5,
+  });
 }

@@ -6,13 +6,14 @@ import { createHttpServer } from '../../src/api/http.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createMetricsRegistry, type Registry } from '../../src/core/metrics.js';
 import { createFileLoader } from '../../src/features/ingest/files/load.js';
-import { createIngestor, type Ingestor } from '../../src/features/ingest/push.js';
+import type { Ingestor } from '../../src/features/ingest/push.js';
 import { openIngestQuality } from '../../src/features/quality/recorder.js';
 import {
   activityEvent,
   OPEN_TIMEOUT_MS,
   openQualityStores,
   type QualityStores,
+  qualityIngestor,
   T0,
 } from './quality-stores.js';
 
@@ -21,13 +22,7 @@ let ingestor: Ingestor;
 
 beforeAll(async () => {
   s = await openQualityStores('freshness');
-  ingestor = createIngestor({
-    offline: s.offline,
-    online: s.online,
-    catalog: s.registry,
-    quality: s.quality,
-    maxDelayMs: 5,
-  });
+  ingestor = qualityIngestor(s);
 }, OPEN_TIMEOUT_MS);
 
 afterAll(async () => {

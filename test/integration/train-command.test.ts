@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as example from '../../examples/churn/features.js';
 import { collectDefinitions } from '../../src/cli/apply.js';
+import { seededRandom } from '../../src/demo/random.js';
 import { jsonCall, runToEnd } from '../helpers/pipeline-runs.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
@@ -19,15 +20,6 @@ const PIPELINE_MODULE = resolve(import.meta.dirname, '../../examples/churn/pipel
 const INPUTS = ['user_activity:amount', 'user_spend:clipped_amount', 'user_spend:is_large_purchase'];
 const USERS = 240;
 const T0 = Date.parse('2026-02-01T00:00:00Z');
-
-/** A seeded uniform, so the events and labels are the same every run. */
-function uniform(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 /** Every user's last action before its label time; every tenth user has none (all features missing). */
 function activity(random: () => number) {
@@ -80,7 +72,7 @@ describe.runIf(existsSync('/usr/bin/python3'))(
     });
 
     it('trains with train.py, registers its model.json, and serves the probabilities train.py predicts', async () => {
-      const { events, labels } = activity(uniform(11));
+      const { events, labels } = activity(seededRandom(11));
       await call('POST', '/v1/sources/activity/events', { events });
       const labelFile = join(running.dir, 'labels.csv');
       writeFileSync(labelFile, labels);

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/demo/random.js';
 import type { RunView } from '../../src/pipelines/types.js';
 import type { Platform } from '../../src/platform.js';
 import { activitySource, USER, userActivityView } from '../helpers/catalog.js';
@@ -16,15 +17,6 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 const FEATURES = { amount: 'float64', visits: 'float64' } as const;
 const USERS = 400;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
-
-/** A seeded uniform, so the labels (a noisy function of the features) are the same every run. */
-function uniform(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 describe('the built-in train pipeline', { timeout: 240_000 }, () => {
   let running: TestPlatform;
@@ -51,7 +43,7 @@ describe('the built-in train pipeline', { timeout: 240_000 }, () => {
       featureViews: [userActivityView({ features: FEATURES })],
       featureServices: [{ name: 'churn_svc', features: ['user_activity:amount', 'user_activity:visits'] }],
     });
-    const random = uniform(7);
+    const random = seededRandom(7);
     const events = [];
     const rows = ['user_id,event_timestamp,label'];
     for (let u = 1; u <= USERS; u++) {
